@@ -1,0 +1,87 @@
+#include <mlctl/core/backend.hpp>
+
+#include <dlfcn.h>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <vector>
+
+#include <mlctl/core/error.hpp>
+#include <mlctl/core/process.hpp>
+
+namespace mlctl {
+namespace {
+
+constexpr const char* k_library_name = "libmlctl_torch.so";
+
+ErrorKind kind_from_name(std::string_view name) {
+  for (ErrorKind kind : {ErrorKind::invalid_argument, ErrorKind::not_found, ErrorKind::already_exists,
+                         ErrorKind::parse, ErrorKind::io, ErrorKind::store, ErrorKind::train,
+                         ErrorKind::not_supported, ErrorKind::failed}) {
+    if (name == to_string(kind)) return kind;
+  }
+  return ErrorKind::internal;
+}
+
+std::vector<std::filesystem::path> candidate_paths() {
+  if (const char* explicit_path = std::getenv("MLCTL_BACKEND"); explicit_path && *explicit_path) {
+    return {explicit_path};
+  }
+  std::filesystem::path exe_dir = std::filesystem::path(current_executable()).parent_path();
+  return {exe_dir / k_library_name, exe_dir / ".." / "lib" / "mlctl" / k_library_name};
+}
+
+}  // namespace
+
+Backend& Backend::get() {
+  static std::once_flag once;
+  static Backend* instance = nullptr;
+  static std::string failure;
+  std::call_once(once, [] {
+    std::vector<std::string> tried;
+    for (const auto& path : candidate_paths()) {
+      std::error_code ec;
+      if (!std::filesystem::exists(path, ec)) {
+        tried.push_back(fmt::format("{} (missing)", path.string()));
+        continue;
+      }
+      void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (!handle) {
+        tried.push_back(fmt::format("{} ({})", path.string(), ::dlerror()));
+        continue;
+      }
+      auto entry = reinterpret_cast<MlctlBackendEntryV1>(::dlsym(handle, MLCTL_BACKEND_ENTRY_V1));
+      if (!entry) {
+        tried.push_back(fmt::format("{} (no {} entry point: built for another mlctl?)", path.string(),
+                                    MLCTL_BACKEND_ENTRY_V1));
+        continue;
+      }
+      // The library stays loaded for the life of the process, on purpose.
+      instance = new Backend(entry(), path);
+      return;
+    }
+    failure = fmt::format("cannot load the libtorch backend: tried {}", fmt::join(tried, "; "));
+  });
+  if (!instance) {
+    throw Error(ErrorKind::not_supported, failure,
+                "build it with the project (cmake -DMLCTL_BUILD_TORCH=ON) or set MLCTL_BACKEND to its path");
+  }
+  return *instance;
+}
+
+Json Backend::take(MlctlBackendResult* result) const {
+  if (!result) throw Error(ErrorKind::internal, "the backend returned no result");
+  if (!result->ok) {
+    Error error(kind_from_name(result->kind ? result->kind : ""), result->error ? result->error : "backend error");
+    m_api->free_result(result);
+    throw error;
+  }
+  Json json = Json::parse(result->json ? result->json : "null");
+  m_api->free_result(result);
+  return json;
+}
+
+Json Backend::describe() const { return take(m_api->describe()); }
+
+}  // namespace mlctl

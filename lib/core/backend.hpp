@@ -1,0 +1,32 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <mlctl/core/backend_abi.h>
+#include <mlctl/core/json.hpp>
+
+namespace mlctl {
+
+// The libtorch backend, loaded on first use. Thread-safe after load.
+class Backend {
+ public:
+  // Loads libmlctl_torch.so: $MLCTL_BACKEND if set, else next to the mlctl
+  // executable, else ../lib/mlctl/ relative to it. Throws
+  // Error(not_supported) naming the paths tried and dlerror()'s text.
+  static Backend& get();
+
+  // Backend facts: torch version, CUDA availability, threads.
+  Json describe() const;
+  const std::filesystem::path& path() const { return m_path; }
+
+ private:
+  Backend(const MlctlBackendV1* api, std::filesystem::path path) : m_api(api), m_path(std::move(path)) {}
+  // Unwraps a result: its JSON, or throws Error of its kind.
+  Json take(MlctlBackendResult* result) const;
+
+  const MlctlBackendV1* m_api;
+  std::filesystem::path m_path;
+};
+
+}  // namespace mlctl

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace mlctl {
+
+// Reads a whole file. Throws Error(io) naming the path if it can't.
+std::string read_file(const std::filesystem::path& path);
+
+// Writes `content` to `path` atomically: a temporary file in the same
+// directory, fsync'd, then renamed over the target, so readers see the old
+// or the new content and never a torn write. Creates parent directories.
+// Throws Error(io).
+void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+
+// Creates a fresh, unique directory under the system temp dir (or `parent`)
+// and returns its path. Throws Error(io).
+std::filesystem::path make_temp_directory(std::string_view prefix,
+                                          const std::filesystem::path& parent = {});
+
+// "ENOENT"-style text for errno values, for messages.
+std::string errno_text(int error_number);
+
+}  // namespace mlctl

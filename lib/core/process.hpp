@@ -1,0 +1,24 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace mlctl {
+
+// The start time of process `pid` in clock ticks since boot (field 22 of
+// /proc/PID/stat), or nullopt if there is no such process. Together with
+// the pid it names one process even after the pid is reused.
+std::optional<std::int64_t> process_start_ticks(std::int64_t pid);
+
+// Whether the process identified by (pid, start ticks) still exists and is
+// not a zombie.
+bool is_process_alive(std::int64_t pid, std::optional<std::int64_t> start_ticks);
+
+// This machine's host name.
+std::string host_name();
+
+// The path of the running executable (/proc/self/exe).
+std::string current_executable();
+
+}  // namespace mlctl

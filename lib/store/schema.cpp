@@ -1,0 +1,105 @@
+#include <mlctl/store/schema.hpp>
+
+namespace mlctl::store {
+namespace {
+
+// Version 1: experiments, runs and what runs log. Metric values are
+// nullable because SQLite stores NaN as NULL.
+constexpr std::string_view k_v1_tracking = R"sql(
+CREATE TABLE experiments (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL DEFAULT '',
+  created_at REAL NOT NULL
+);
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  uid TEXT NOT NULL UNIQUE,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+  parent_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  kind TEXT NOT NULL DEFAULT 'command',
+  display_name TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  status_reason TEXT,
+  exit_code INTEGER,
+  created_at REAL NOT NULL,
+  start_time REAL,
+  end_time REAL,
+  host TEXT NOT NULL DEFAULT '',
+  working_dir TEXT NOT NULL DEFAULT '',
+  git_commit TEXT,
+  mlctl_version TEXT NOT NULL DEFAULT '',
+  command TEXT NOT NULL DEFAULT '[]',
+  spec TEXT NOT NULL DEFAULT '{}',
+  supervisor_pid INTEGER,
+  supervisor_start INTEGER,
+  process_group INTEGER,
+  heartbeat_at REAL
+);
+CREATE INDEX runs_experiment ON runs(experiment_id, created_at);
+CREATE INDEX runs_parent ON runs(parent_id);
+CREATE INDEX runs_status ON runs(status);
+CREATE TABLE params (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE tags (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE metrics (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  value REAL,
+  timestamp REAL NOT NULL
+);
+CREATE INDEX metrics_run_key_step ON metrics(run_id, key, step);
+CREATE TABLE artifacts (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  path TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  PRIMARY KEY (run_id, path)
+) WITHOUT ROWID;
+)sql";
+
+// Version 2: the last value of every metric, kept beside the series so
+// that searching and listing runs never scans whole series; key/value
+// indexes for --filter.
+constexpr std::string_view k_v2_search = R"sql(
+CREATE TABLE latest_metrics (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value REAL,
+  step INTEGER NOT NULL,
+  timestamp REAL NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+INSERT INTO latest_metrics (run_id, key, value, step, timestamp)
+  SELECT m.run_id, m.key, m.value, m.step, m.timestamp FROM metrics m
+  WHERE m.rowid = (SELECT m2.rowid FROM metrics m2 WHERE m2.run_id = m.run_id AND m2.key = m.key
+                   ORDER BY m2.step DESC, m2.timestamp DESC, m2.rowid DESC LIMIT 1);
+CREATE INDEX latest_metrics_key_value ON latest_metrics(key, value);
+CREATE INDEX params_key_value ON params(key, value);
+CREATE INDEX tags_key_value ON tags(key, value);
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& project_migrations() {
+  static const std::vector<Migration> migrations = {
+      {1, k_v1_tracking},
+      {2, k_v2_search},
+  };
+  return migrations;
+}
+
+int current_schema_version() { return project_migrations().back().version; }
+
+}  // namespace mlctl::store

@@ -1,0 +1,86 @@
+// The entry point of libmlctl_torch.so: fills the C ABI table that
+// libmlctl's Backend loads (lib/core/backend_abi.h). Every call catches
+// its exceptions here so that none crosses the C boundary.
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <malloc.h>
+
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include <mlctl/core/backend_abi.h>
+#include <mlctl/core/json.hpp>
+
+namespace {
+
+char* copy_string(const std::string& text) {
+  char* copy = static_cast<char*>(std::malloc(text.size() + 1));
+  std::memcpy(copy, text.c_str(), text.size() + 1);
+  return copy;
+}
+
+MlctlBackendResult* success(const mlctl::Json& json) {
+  auto* result = new MlctlBackendResult{};
+  result->ok = 1;
+  result->json = copy_string(json.dump());
+  return result;
+}
+
+MlctlBackendResult* failure(const std::string& kind, const std::string& message) {
+  auto* result = new MlctlBackendResult{};
+  result->ok = 0;
+  result->kind = copy_string(kind);
+  // c10 messages carry a C++ backtrace after the first line; keep one line.
+  result->error = copy_string(message.substr(0, message.find('\n')));
+  return result;
+}
+
+template <typename Fn>
+MlctlBackendResult* guarded(Fn&& fn) {
+  try {
+    return success(fn());
+  } catch (const std::exception& error) {
+    return failure("train", error.what());
+  } catch (...) {
+    return failure("internal", "unknown error in the torch backend");
+  }
+}
+
+MlctlBackendResult* describe() {
+  return guarded([] {
+    mlctl::Json info = mlctl::Json::object();
+    info["torch_version"] = TORCH_VERSION;
+    info["cuda_available"] = torch::cuda::is_available();
+    info["cuda_devices"] = torch::cuda::device_count();
+    info["threads"] = at::get_num_threads();
+    info["parallel"] = at::get_parallel_info();
+    return info;
+  });
+}
+
+void free_result(MlctlBackendResult* result) {
+  if (!result) return;
+  std::free(const_cast<char*>(result->json));
+  std::free(const_cast<char*>(result->error));
+  std::free(const_cast<char*>(result->kind));
+  delete result;
+}
+
+const MlctlBackendV1 k_backend = {1, &describe, &free_result};
+
+// glibc returns freed blocks above 128 KiB to the kernel with munmap, so an
+// optimiser step that allocates a few MB of temporaries page-faults them
+// afresh every time (5x slower training of embedding models). Keep them.
+struct MallocTuning {
+  MallocTuning() {
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  }
+} const k_malloc_tuning;
+
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) const MlctlBackendV1* mlctl_backend_v1() { return &k_backend; }
