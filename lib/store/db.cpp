@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -169,10 +170,28 @@ Db Db::open_memory(const std::vector<Migration>& migrations) {
 void Db::configure() {
   sqlite3_busy_handler(m_handle, &Db::busy_handler, this);
   sqlite3_extended_result_codes(m_handle, 1);
+  // An mlctl process lives for milliseconds (one per `mlctl run log`). By
+  // default the last connection to close checkpoints the WAL and deletes
+  // it, which costs a few ms per process. Instead the WAL is kept, and the
+  // writer that finds it long checkpoints and truncates it (wal_hook): a
+  // new process must re-read the WAL it finds, so it stays short.
+  sqlite3_db_config(m_handle, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  int persist_wal = 1;
+  sqlite3_file_control(m_handle, "main", SQLITE_FCNTL_PERSIST_WAL, &persist_wal);
+  sqlite3_wal_hook(m_handle, &Db::on_wal_commit, nullptr);
   // WAL lets readers run beside the one writer; NORMAL sync is still
   // consistent after a crash (the last commits may be lost on power loss).
   exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
        " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;");
+}
+
+int Db::on_wal_commit(void*, sqlite3* handle, const char* schema, int frames) {
+  if (frames >= k_wal_checkpoint_frames) {
+    // TRUNCATE resets the WAL to empty; if readers hold it (SQLITE_BUSY) a
+    // later commit tries again.
+    sqlite3_wal_checkpoint_v2(handle, schema, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  }
+  return SQLITE_OK;
 }
 
 int Db::busy_handler(void* self, int attempt) {

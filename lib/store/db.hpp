@@ -115,6 +115,9 @@ class Db {
   void configure();
   void migrate(const std::vector<Migration>& migrations);
   static int busy_handler(void* self, int attempt);
+  static int on_wal_commit(void* unused, sqlite3* handle, const char* schema, int frames);
+  // WAL length (pages) at which a committing writer checkpoints it.
+  static constexpr int k_wal_checkpoint_frames = 128;
 
   sqlite3* m_handle = nullptr;
   std::filesystem::path m_path;

@@ -230,6 +230,13 @@ void RunStore::mark_running(std::int64_t row_id, const SupervisorInfo& superviso
       .run();
 }
 
+void RunStore::mark_running_unsupervised(std::int64_t row_id) {
+  m_db.prepare("UPDATE runs SET status = 'running', start_time = ? WHERE id = ? AND status = 'queued'")
+      .bind(1, unix_now())
+      .bind(2, row_id)
+      .run();
+}
+
 void RunStore::record_heartbeat(std::int64_t row_id) {
   m_db.prepare("UPDATE runs SET heartbeat_at = ? WHERE id = ?").bind(1, unix_now()).bind(2, row_id).run();
 }

@@ -63,6 +63,9 @@ class RunStore {
   void list(const RunListQuery& query, const std::function<void(const Run&)>& sink);
 
   void mark_running(std::int64_t row_id, const SupervisorInfo& supervisor);
+  // Marks a queued run running without a supervisor: a run recorded from
+  // outside (`mlctl run create`), ended later by `finish()`.
+  void mark_running_unsupervised(std::int64_t row_id);
   void record_heartbeat(std::int64_t row_id);
   // Sets a terminal status. A run already canceled stays canceled (cancel
   // wins the race with the process ending). Returns the stored status.

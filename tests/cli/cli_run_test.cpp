@@ -124,3 +124,24 @@ TEST_CASE("cli run log: needs a run and values of the right shape", "[cli][run]"
   CHECK(project.mlctl({"run", "log", "--run", id, "--artifact", "notes.txt", "--artifact-path", "docs"}).exit_code == 0);
   CHECK(project.json({"run", "artifacts", id})[0]["path"] == "docs/notes.txt");
 }
+
+TEST_CASE("cli run create/end: track work mlctl does not launch", "[cli][run]") {
+  ProjectFixture project;
+  auto created = project.json({"run", "create", "-e", "notebook", "--param", "lr=0.1", "--metric", "loss=0.5"});
+  std::string id = created["id"];
+  CHECK(created["status"] == "running");
+  CHECK(created["kind"] == "external");
+  CHECK(created["metrics"]["loss"] == 0.5);
+  CHECK(project.mlctl({"run", "log", "--run", id, "--metric", "loss=0.25"}).exit_code == 0);
+  auto ended = project.json({"run", "end", id, "--status", "failed"});
+  CHECK(ended["status"] == "failed");
+  CHECK(ended["metrics"]["loss"] == 0.25);
+  CHECK(project.mlctl({"run", "end", id}).exit_code == 4);
+  auto finished = project.json({"run", "create", "--status", "completed", "--metric", "acc=1"});
+  CHECK(finished["status"] == "completed");
+  CHECK(finished["duration"].is_number());
+  CHECK(project.mlctl({"run", "create", "--status", "queued"}).exit_code == 2);
+  std::string supervised = project.submit("sleep 5", {"--detach"});
+  CHECK(project.mlctl({"run", "end", supervised}).exit_code == 2);
+  project.mlctl({"run", "cancel", supervised});
+}

@@ -20,5 +20,6 @@ void register_submit_command(CLI::App& experiment, CommandEnv& env);
 void register_run_inspect_commands(CLI::App& run, CommandEnv& env);
 void register_run_control_commands(CLI::App& run, CommandEnv& env);
 void register_run_log_command(CLI::App& run, CommandEnv& env);
+void register_run_record_commands(CLI::App& run, CommandEnv& env);
 
 }  // namespace mlctl::cli

@@ -8,6 +8,7 @@ void register_run_commands(CLI::App& app, CommandEnv& env) {
   register_run_inspect_commands(*run, env);
   register_run_control_commands(*run, env);
   register_run_log_command(*run, env);
+  register_run_record_commands(*run, env);
 }
 
 }  // namespace mlctl::cli

@@ -1,0 +1,5 @@
+#!/bin/sh
+# Runs every benchmark of tests/bench/ against the built mlctl ($MLCTL).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+python3 "$here/bench_tracking.py" "$@"
