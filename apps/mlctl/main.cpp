@@ -22,6 +22,7 @@ struct CommandGroup {
 // Every command group, in the order `mlctl --help` lists them.
 constexpr CommandGroup k_command_groups[] = {
     {mlctl::cli::register_init_command},
+    {mlctl::cli::register_data_commands},
     {mlctl::cli::register_experiment_commands},
     {mlctl::cli::register_run_commands},
     {mlctl::cli::register_completion_command},

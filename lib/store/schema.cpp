@@ -90,12 +90,43 @@ CREATE INDEX params_key_value ON params(key, value);
 CREATE INDEX tags_key_value ON tags(key, value);
 )sql";
 
+// Version 3: registered datasets (immutable, content-addressed versions
+// with their schema and profile) and which datasets a run read.
+constexpr std::string_view k_v3_datasets = R"sql(
+CREATE TABLE datasets (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  digest TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  file_name TEXT NOT NULL,
+  format TEXT NOT NULL DEFAULT 'csv',
+  row_count INTEGER NOT NULL,
+  schema TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  tags TEXT NOT NULL DEFAULT '{}',
+  source_path TEXT NOT NULL DEFAULT '',
+  created_at REAL NOT NULL,
+  UNIQUE (name, version),
+  UNIQUE (name, digest)
+);
+CREATE TABLE run_inputs (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+  PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+CREATE INDEX run_inputs_dataset ON run_inputs(dataset_id);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& project_migrations() {
   static const std::vector<Migration> migrations = {
       {1, k_v1_tracking},
       {2, k_v2_search},
+      {3, k_v3_datasets},
   };
   return migrations;
 }

@@ -21,12 +21,7 @@ std::vector<std::string> shell_command(const std::string& text) {
 
 void check_input_paths(const CommandJobSpec& job) {
   for (const auto& [name, input] : job.inputs) {
-    if (input.kind == JobInput::Kind::dataset) {
-      throw Error(ErrorKind::not_supported,
-                  fmt::format("{}:{}:{}: input '{}' refers to dataset '{}', but this build has no dataset registry yet",
-                              job.source, input.line, input.column, name, input.value),
-                  "give the file with {type: uri_file, path: ...} instead");
-    }
+    if (input.kind == JobInput::Kind::dataset) continue;
     if (input.kind == JobInput::Kind::literal) continue;
     std::error_code ec;
     bool is_dir = std::filesystem::is_directory(input.value, ec);
@@ -63,6 +58,31 @@ void prepare_job_file(const SubmitRequest& request, const store::ProjectPaths& p
   RunDirectory dir = RunDirectory::of(project, *prepared.run.id);
   std::map<std::string, std::string> input_values, output_paths;
   for (const auto& [name, input] : job.inputs) input_values[name] = input.value;
+  for (const auto& [name, input] : job.inputs) {
+    if (input.kind != JobInput::Kind::dataset) continue;
+    if (!request.resolve_dataset) {
+      throw Error(ErrorKind::not_supported, fmt::format("{}:{}:{}: input '{}' refers to dataset '{}', which this command cannot resolve",
+                                                        job.source, input.line, input.column, name, input.value));
+    }
+    ResolvedDataset dataset;
+    try {
+      dataset = request.resolve_dataset(input.value);
+    } catch (const Error& error) {
+      throw Error(error.kind(), fmt::format("{}:{}:{}: input '{}': {}", job.source, input.line, input.column, name,
+                                            error.what()),
+                  error.hint());
+    }
+    // The job sees the file under its registered name, in the run's
+    // directory; the link points at the verified, read-only blob.
+    std::filesystem::path link = dir.root / "inputs" / name / dataset.file_name;
+    std::filesystem::create_directories(link.parent_path(), ec);
+    std::filesystem::remove(link, ec);
+    std::filesystem::create_symlink(dataset.file, link, ec);
+    if (ec) throw Error(ErrorKind::io, fmt::format("cannot link input '{}' into '{}': {}", name, link.string(), ec.message()));
+    input_values[name] = link.string();
+    prepared.run.dataset_inputs.emplace_back(name, dataset.row_id);
+    prepared.run.tags.emplace_back("mlctl.input." + name, dataset.ref);
+  }
   for (const auto& [name, output] : job.outputs) {
     output_paths[name] = (dir.outputs / name).string();
     launch.outputs.push_back(name);
@@ -83,7 +103,7 @@ void prepare_job_file(const SubmitRequest& request, const store::ProjectPaths& p
   for (const auto& [name, input] : job.inputs) {
     if (input.kind == JobInput::Kind::literal) {
       prepared.run.params.emplace_back(name, input.value);
-    } else {
+    } else if (input.kind != JobInput::Kind::dataset) {
       prepared.run.tags.emplace_back("mlctl.input." + name, input.value);
     }
   }

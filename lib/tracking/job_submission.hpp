@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,6 +12,17 @@
 #include <mlctl/tracking/run_supervisor.hpp>
 
 namespace mlctl::tracking {
+
+// A registered dataset a job input refers to ("azureml:churn:3"), found by
+// the data domain: tracking knows datasets only through this.
+struct ResolvedDataset {
+  std::int64_t row_id = 0;
+  std::string ref;                 // "churn:3"
+  std::filesystem::path file;      // the verified file, read-only
+  std::string file_name;           // the name it was registered with
+};
+// Throws Error(not_found) for an unknown dataset.
+using DatasetResolver = std::function<ResolvedDataset(std::string_view reference)>;
 
 // What `mlctl experiment submit` was asked to run: a job file (az ml v2
 // command job) or a command line, plus flags that win over the file.
@@ -27,6 +39,7 @@ struct SubmitRequest {
   std::optional<double> timeout_seconds;
   std::filesystem::path working_dir;   // where a command line runs
   std::string default_experiment = "Default";
+  DatasetResolver resolve_dataset;     // for dataset inputs; unset: not supported
 };
 
 struct PreparedRun {

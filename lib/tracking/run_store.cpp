@@ -133,6 +133,11 @@ Run RunStore::create(const NewRun& new_run) {
         .bind(13, new_run.spec.dump())
         .run();
     row_id = m_db.last_insert_rowid();
+    auto input = m_db.prepare("INSERT INTO run_inputs (run_id, name, dataset_id) VALUES (?, ?, ?)");
+    for (const auto& [name, dataset_row_id] : new_run.dataset_inputs) {
+      input.reset();
+      input.bind(1, row_id).bind(2, name).bind(3, dataset_row_id).run();
+    }
     log_params(row_id, new_run.params);
     set_tags(row_id, new_run.tags);
   });

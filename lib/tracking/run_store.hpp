@@ -27,6 +27,9 @@ struct NewRun {
   Json spec = Json::object();
   std::vector<std::pair<std::string, std::string>> params;
   std::vector<std::pair<std::string, std::string>> tags;
+  // Registered datasets the run reads: input name -> dataset row id
+  // (lineage, kept in run_inputs).
+  std::vector<std::pair<std::string, std::int64_t>> dataset_inputs;
 };
 
 // Which runs `list` returns, in what order. Empty fields do not filter.

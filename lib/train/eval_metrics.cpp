@@ -115,7 +115,8 @@ BinaryCurve binary_curve(std::span<const int> labels, std::span<const float> sco
 }
 
 template <typename T>
-RegressionMetrics regression_metrics_impl(std::span<const T> targets, std::span<const T> predictions) {
+RegressionMetrics regression_metrics_impl(std::span<const T> targets,
+                                          std::span<const T> predictions) {
   if (targets.empty()) invalid("cannot compute metrics over zero rows");
   if (targets.size() != predictions.size()) {
     invalid(fmt::format("predictions has {} entries but there are {} targets", predictions.size(),
@@ -244,13 +245,15 @@ ConfusionMatrix confusion_matrix(std::span<const int> labels, std::span<const in
   const auto k = static_cast<std::size_t>(num_classes);
   matrix.counts.assign(k * k, 0);
   for (std::size_t i = 0; i < labels.size(); ++i) {
-    ++matrix.counts[static_cast<std::size_t>(labels[i]) * k + static_cast<std::size_t>(predicted[i])];
+    const auto t = static_cast<std::size_t>(labels[i]);
+    const auto p = static_cast<std::size_t>(predicted[i]);
+    ++matrix.counts[t * k + p];
   }
   return matrix;
 }
 
-PrecisionRecallF1 precision_recall_f1(std::span<const int> labels,
-                                      std::span<const int> predicted, int num_classes) {
+PrecisionRecallF1 precision_recall_f1(std::span<const int> labels, std::span<const int> predicted,
+                                      int num_classes) {
   const ConfusionMatrix matrix = confusion_matrix(labels, predicted, num_classes);
   const auto k = static_cast<std::size_t>(num_classes);
   PrecisionRecallF1 scores;
@@ -260,7 +263,7 @@ PrecisionRecallF1 precision_recall_f1(std::span<const int> labels,
   scores.support.resize(k);
   int present = 0;
   for (int c = 0; c < num_classes; ++c) {
-    std::int64_t actual = 0;     // tp + fn
+    std::int64_t actual = 0;       // tp + fn
     std::int64_t predicted_c = 0;  // tp + fp
     for (int other = 0; other < num_classes; ++other) {
       actual += matrix.at(c, other);
@@ -336,8 +339,7 @@ double roc_auc(std::span<const int> labels, std::span<const float> scores) {
 }
 
 ClassificationReport classification_metrics(std::span<const int> labels,
-                                            std::span<const float> probabilities,
-                                            int num_classes) {
+                                            std::span<const float> probabilities, int num_classes) {
   check_num_classes(num_classes, 2);
   check_probabilities(labels, probabilities, num_classes);
   const std::vector<int> predicted = predict_classes(probabilities, num_classes);

@@ -37,10 +37,10 @@ struct ConfusionMatrix {
 // precision_recall_fscore_support with zero_division=0: a ratio whose
 // denominator is zero is 0. F1 is 2tp / (2tp + fp + fn).
 struct PrecisionRecallF1 {
-  std::vector<double> precision;     // per class, indexed by class
-  std::vector<double> recall;        // per class
-  std::vector<double> f1;            // per class
-  std::vector<std::int64_t> support; // rows whose true class is the index
+  std::vector<double> precision;      // per class, indexed by class
+  std::vector<double> recall;         // per class
+  std::vector<double> f1;             // per class
+  std::vector<std::int64_t> support;  // rows whose true class is the index
   // Unweighted means over the classes present in the labels or in the
   // predictions (sklearn's default labels=None); a class absent from both
   // has zeros above and is left out of the means.
@@ -118,15 +118,14 @@ ConfusionMatrix confusion_matrix(std::span<const int> labels, std::span<const in
                                  int num_classes);
 
 // Same contract as confusion_matrix.
-PrecisionRecallF1 precision_recall_f1(std::span<const int> labels,
-                                      std::span<const int> predicted, int num_classes);
+PrecisionRecallF1 precision_recall_f1(std::span<const int> labels, std::span<const int> predicted,
+                                      int num_classes);
 
 // Mean negative log-probability of the true class (sklearn's log_loss),
 // with probabilities clipped to [1e-15, 1 - 1e-15]. Rows are expected to
 // sum to 1; they are not renormalised. Throws invalid_argument for empty or
 // mismatched inputs, bad labels or non-finite probabilities.
-double log_loss(std::span<const int> labels, std::span<const float> probabilities,
-                int num_classes);
+double log_loss(std::span<const int> labels, std::span<const float> probabilities, int num_classes);
 
 // Binary ROC over `labels` in {0, 1} and `scores` (higher means class 1).
 // Throws invalid_argument for empty or mismatched inputs, labels other than
@@ -143,8 +142,7 @@ double roc_auc(std::span<const int> labels, std::span<const float> scores);
 // labels.size() × num_classes. Throws invalid_argument as the functions it
 // bundles, and for num_classes < 2.
 ClassificationReport classification_metrics(std::span<const int> labels,
-                                            std::span<const float> probabilities,
-                                            int num_classes);
+                                            std::span<const float> probabilities, int num_classes);
 
 // Throws invalid_argument for empty or mismatched inputs or non-finite
 // values.

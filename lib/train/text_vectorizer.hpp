@@ -29,6 +29,17 @@
 
 namespace mlctl::train {
 
+namespace detail {
+// A slot of the open-addressing term index: entry is 1 + the term's index
+// (0: empty slot); hash_tag, the high half of the term's hash, lets a probe
+// skip most byte comparisons. Both in one 8-byte slot, so that a probe
+// touches one cache line.
+struct TermSlot {
+  std::uint32_t hash_tag = 0;
+  std::int32_t entry = 0;
+};
+}  // namespace detail
+
 struct TextVectorizerOptions {
   // At most this many terms get their own id (>= 1).
   std::size_t vocab_size = 20000;
@@ -108,9 +119,13 @@ class TextVectorizer {
   // {"format": "mlctl.text_vectorizer", "version": 1,
   //  "tokenizer": "ascii_lower_alnum", "ngram_max": N, "oov_id": 0,
   //  "min_count": M, "terms": [id 1, id 2, ...], "counts": [...]}
+  // counts[i] is the training count of terms[i]. A term that is not valid
+  // UTF-8 (Latin-1 mail, say) cannot be a JSON string and is written as
+  // {"bytes_hex": "e9..."}; every other term as a string.
   Json to_json() const;
   // Throws Error(parse) for a malformed object, an unknown format or
-  // tokenizer, a newer version, or duplicate or empty terms.
+  // tokenizer, a newer version, or duplicate or empty terms. "counts" and
+  // "min_count" are optional (0 and 1).
   static TextVectorizer from_json(const Json& json);
 
  private:
@@ -124,7 +139,8 @@ class TextVectorizer {
   void add_term(std::string_view term, std::int64_t count);
   void rebuild_index();
   std::string_view term_bytes(std::size_t index) const {
-    return std::string_view(m_bytes).substr(m_offsets[index], m_offsets[index + 1] - m_offsets[index]);
+    return std::string_view(m_bytes).substr(m_offsets[index],
+                                            m_offsets[index + 1] - m_offsets[index]);
   }
 
   int m_ngram_max = 1;
@@ -133,10 +149,8 @@ class TextVectorizer {
   std::string m_bytes;
   std::vector<std::size_t> m_offsets;
   std::vector<std::int64_t> m_counts;
-  // Open-addressing hash index over the terms: slot -> id (0 = empty),
-  // with the term hashes beside them to skip most byte comparisons.
-  std::vector<std::int32_t> m_slots;
-  std::vector<std::uint64_t> m_slot_hashes;
+  // Hash index over the terms; a slot's entry is the term's id.
+  std::vector<detail::TermSlot> m_slots;
 };
 
 }  // namespace mlctl::train

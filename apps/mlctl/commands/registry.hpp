@@ -12,6 +12,7 @@ namespace mlctl::cli {
 void register_init_command(CLI::App& app, CommandEnv& env);
 void register_experiment_commands(CLI::App& app, CommandEnv& env);
 void register_run_commands(CLI::App& app, CommandEnv& env);
+void register_data_commands(CLI::App& app, CommandEnv& env);
 void register_completion_command(CLI::App& app, CommandEnv& env);
 void register_version_command(CLI::App& app, CommandEnv& env);
 

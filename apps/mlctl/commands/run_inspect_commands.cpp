@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <mlctl/core/error.hpp>
+#include <mlctl/data/dataset_store.hpp>
 #include <mlctl/tracking/liveness.hpp>
 #include <mlctl/tracking/metric_log.hpp>
 #include <mlctl/tracking/run_compare.hpp>
@@ -49,7 +50,8 @@ void list_runs(CommandEnv& env, const ListOptions& options) {
 }
 
 void show_run(CommandEnv& env, const std::string& run_id) {
-  tracking::RunStore runs(env.context().db());
+  auto& context = env.context();
+  tracking::RunStore runs(context.db());
   tracking::reap_dead_runs(runs);
   tracking::Run run = runs.get(run_id);
   Json result = tracking::to_json(run);
@@ -58,6 +60,10 @@ void show_run(CommandEnv& env, const std::string& run_id) {
   Json artifacts = Json::array();
   for (const auto& artifact : runs.artifacts(run.row_id)) artifacts.push_back(artifact.path);
   result["artifacts"] = artifacts;
+  Json inputs = Json::object();
+  data::DatasetStore datasets(context.db(), context.artifacts());
+  for (const auto& [name, dataset] : datasets.run_inputs(run.row_id)) inputs[name] = dataset.ref();
+  result["inputs"] = inputs;
   env.print(result);
 }
 

@@ -2,6 +2,7 @@
 
 #include <mlctl/core/clock.hpp>
 #include <mlctl/core/process.hpp>
+#include <mlctl/data/dataset_store.hpp>
 #include <mlctl/tracking/job_submission.hpp>
 #include <mlctl/tracking/run_store.hpp>
 #include <mlctl/tracking/run_supervisor.hpp>
@@ -55,6 +56,11 @@ void submit(CommandEnv& env, const SubmitOptions& options) {
   request.tags = parse_key_values(options.tags, "--tag");
   request.working_dir = context.working_dir();
   request.default_experiment = context.settings().experiment;
+  request.resolve_dataset = [&context](std::string_view reference) {
+    data::DatasetStore datasets(context.db(), context.artifacts());
+    data::DatasetVersion dataset = datasets.get(data::parse_dataset_ref(reference));
+    return tracking::ResolvedDataset{dataset.row_id, dataset.ref(), datasets.verified_path(dataset), dataset.file_name};
+  };
 
   tracking::PreparedRun prepared = tracking::prepare_run(request, context.project());
   for (const auto& notice : prepared.notices) env.note(notice);

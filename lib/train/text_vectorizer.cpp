@@ -1,0 +1,589 @@
+#include <mlctl/train/text_vectorizer.hpp>
+
+#include <mlctl/core/error.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+#include <limits>
+
+namespace mlctl::train {
+
+namespace {
+
+constexpr const char* k_format_name = "mlctl.text_vectorizer";
+constexpr const char* k_tokenizer_name = "ascii_lower_alnum";
+
+// Byte -> the byte it becomes inside a token, or 0 for a separator.
+constexpr std::array<unsigned char, 256> make_token_table() {
+  std::array<unsigned char, 256> table{};
+  for (int b = 0; b < 256; ++b) {
+    if ((b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || b >= 0x80) {
+      table[static_cast<std::size_t>(b)] = static_cast<unsigned char>(b);
+    } else if (b >= 'A' && b <= 'Z') {
+      table[static_cast<std::size_t>(b)] = static_cast<unsigned char>(b - 'A' + 'a');
+    }
+  }
+  return table;
+}
+constexpr std::array<unsigned char, 256> k_token_table = make_token_table();
+
+[[noreturn]] void invalid(const std::string& message) {
+  throw Error(ErrorKind::invalid_argument, message);
+}
+
+[[noreturn]] void parse_error(const std::string& message) {
+  throw Error(ErrorKind::parse, "text vectorizer: " + message);
+}
+
+void check_ngram_max(int ngram_max) {
+  if (ngram_max < 1 || ngram_max > TextVectorizer::k_max_ngram) {
+    invalid(fmt::format("ngram_max must be between 1 and {}, got {}", TextVectorizer::k_max_ngram,
+                        ngram_max));
+  }
+}
+
+std::uint64_t load64(const char* p) {
+  std::uint64_t word;
+  std::memcpy(&word, p, 8);
+  return word;
+}
+
+std::uint64_t load32(const char* p) {
+  std::uint32_t word;
+  std::memcpy(&word, p, 4);
+  return word;
+}
+
+// Only used in memory (never persisted), so byte order does not matter.
+// Terms are short and hashed millions of times: whole words, with the tail
+// read by overlapping fixed-size loads instead of a variable-length memcpy
+// (a library call).
+std::uint64_t hash_term(std::string_view term) {
+  const char* p = term.data();
+  const std::size_t n = term.size();
+  std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL);
+  std::uint64_t last = 0;
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8) {
+      h = (h ^ load64(p + i)) * 0xbf58476d1ce4e5b9ULL;
+      h ^= h >> 31;
+    }
+    last = load64(p + n - 8);
+  } else if (n >= 4) {
+    last = load32(p) | (load32(p + n - 4) << 32);
+  } else if (n > 0) {
+    last = static_cast<std::uint64_t>(static_cast<unsigned char>(p[0])) |
+           (static_cast<std::uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) |
+           (static_cast<std::uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16);
+  }
+  h = (h ^ last) * 0x94d049bb133111ebULL;
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 32;
+  return h;
+}
+
+// memcmp(a, b, n) == 0 without a library call for the usual short term.
+bool same_bytes(const char* a, const char* b, std::size_t n) {
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8) {
+      if (load64(a + i) != load64(b + i)) return false;
+    }
+    return load64(a + n - 8) == load64(b + n - 8);
+  }
+  if (n >= 4) return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+// Splits documents into terms without allocating per token: the tokens of
+// a document are written lower-cased into one buffer, separated by single
+// spaces, so that an n-gram is a contiguous slice of it. Reused across
+// documents to keep its capacity.
+class TermScanner {
+ public:
+  template <typename OnTerm>
+  void for_each_term(std::string_view text, int ngram_max, OnTerm&& on_term) {
+    // Bounds that hold for any text: the joined tokens are no longer than
+    // the text (each space stands for at least one separator), and tokens
+    // are at most every other byte. Sized once, written through pointers.
+    if (m_text.size() < text.size()) m_text.resize(text.size());
+    if (m_bounds.size() < text.size() + 1) m_bounds.resize(text.size() + 1);
+    char* const out_begin = m_text.data();
+    char* out = out_begin;
+    std::size_t* bounds = m_bounds.data();  // start, end, start, end...
+    std::size_t count = 0;
+    bool in_token = false;
+    for (const char ch : text) {
+      const unsigned char mapped = k_token_table[static_cast<unsigned char>(ch)];
+      if (mapped != 0) {
+        if (!in_token) {
+          if (count != 0) *out++ = ' ';
+          bounds[2 * count] = static_cast<std::size_t>(out - out_begin);
+          in_token = true;
+        }
+        *out++ = static_cast<char>(mapped);
+      } else if (in_token) {
+        bounds[2 * count + 1] = static_cast<std::size_t>(out - out_begin);
+        ++count;
+        in_token = false;
+      }
+    }
+    if (in_token) {
+      bounds[2 * count + 1] = static_cast<std::size_t>(out - out_begin);
+      ++count;
+    }
+
+    for (std::size_t n = 1; n <= static_cast<std::size_t>(ngram_max) && n <= count; ++n) {
+      for (std::size_t i = 0; i + n <= count; ++i) {
+        const std::size_t start = bounds[2 * i];
+        on_term(std::string_view(out_begin + start, bounds[2 * (i + n - 1) + 1] - start));
+      }
+    }
+  }
+
+ private:
+  std::vector<char> m_text;
+  std::vector<std::size_t> m_bounds;
+};
+
+using detail::TermSlot;
+
+std::uint32_t tag_of(std::uint64_t hash) { return static_cast<std::uint32_t>(hash >> 32); }
+
+// Open addressing with linear probing over terms stored in one byte arena.
+struct TermIndexView {
+  const std::string& bytes;
+  const std::vector<std::size_t>& offsets;
+  const std::vector<TermSlot>& slots;
+
+  // The slot holding `term`, or the empty slot where it belongs.
+  std::size_t probe(std::uint64_t hash, std::string_view term) const {
+    const std::size_t mask = slots.size() - 1;
+    const std::uint32_t tag = tag_of(hash);
+    // The start slot comes from the tag, so that growing a table needs no
+    // rehashing; tables never exceed 2^32 slots (terms are int32 ids).
+    std::size_t i = tag & mask;
+    for (;;) {
+      const TermSlot slot = slots[i];
+      if (slot.entry == 0) return i;
+      if (slot.hash_tag == tag) {
+        const auto index = static_cast<std::size_t>(slot.entry - 1);
+        const std::size_t begin = offsets[index];
+        if (offsets[index + 1] - begin == term.size() &&
+            same_bytes(bytes.data() + begin, term.data(), term.size())) {
+          return i;
+        }
+      }
+      i = (i + 1) & mask;
+    }
+  }
+};
+
+std::size_t table_capacity(std::size_t entries) {
+  // Load factor at most 1/2 keeps probe sequences short.
+  return std::bit_ceil(std::max<std::size_t>(16, entries * 2));
+}
+
+// Counts every term of the training documents.
+class TermCounter {
+ public:
+  TermCounter() {
+    m_offsets.push_back(0);
+    m_slots.resize(std::size_t{1} << 16);
+    m_bytes.reserve(std::size_t{1} << 20);
+  }
+
+  void add(std::string_view term) {
+    const std::uint64_t hash = hash_term(term);
+    const std::size_t slot = view().probe(hash, term);
+    if (m_slots[slot].entry != 0) {
+      ++m_counts[static_cast<std::size_t>(m_slots[slot].entry - 1)];
+      return;
+    }
+    if (m_counts.size() >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max() - 1)) {
+      invalid("too many distinct terms in the training documents");
+    }
+    m_bytes.append(term);
+    m_offsets.push_back(m_bytes.size());
+    m_counts.push_back(1);
+    m_slots[slot] = {tag_of(hash), static_cast<std::int32_t>(m_counts.size())};
+    if (m_counts.size() * 2 > m_slots.size()) grow();
+  }
+
+  std::size_t size() const { return m_counts.size(); }
+  std::int64_t count(std::size_t index) const { return m_counts[index]; }
+  std::string_view term(std::size_t index) const {
+    return std::string_view(m_bytes).substr(m_offsets[index],
+                                            m_offsets[index + 1] - m_offsets[index]);
+  }
+
+ private:
+  TermIndexView view() const { return {m_bytes, m_offsets, m_slots}; }
+
+  void grow() {
+    std::vector<TermSlot> slots(m_slots.size() * 2);
+    const std::size_t mask = slots.size() - 1;
+    for (const TermSlot& slot : m_slots) {
+      if (slot.entry == 0) continue;
+      std::size_t j = slot.hash_tag & mask;
+      while (slots[j].entry != 0) j = (j + 1) & mask;
+      slots[j] = slot;
+    }
+    m_slots = std::move(slots);
+  }
+
+  std::string m_bytes;
+  std::vector<std::size_t> m_offsets;
+  std::vector<std::int64_t> m_counts;
+  std::vector<TermSlot> m_slots;
+};
+
+// Strict UTF-8 (RFC 3629: no overlong forms, surrogates or code points
+// above U+10FFFF), which is what nlohmann::json insists on when dumping.
+bool is_valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto b0 = static_cast<unsigned char>(text[i]);
+    if (b0 < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    unsigned char low = 0x80;
+    unsigned char high = 0xbf;
+    if (b0 >= 0xc2 && b0 <= 0xdf) {
+      length = 2;
+    } else if (b0 >= 0xe0 && b0 <= 0xef) {
+      length = 3;
+      if (b0 == 0xe0) low = 0xa0;
+      if (b0 == 0xed) high = 0x9f;
+    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+      length = 4;
+      if (b0 == 0xf0) low = 0x90;
+      if (b0 == 0xf4) high = 0x8f;
+    } else {
+      return false;
+    }
+    if (i + length > text.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto b = static_cast<unsigned char>(text[i + k]);
+      if (b < (k == 1 ? low : 0x80) || b > (k == 1 ? high : 0xbf)) return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+std::string to_hex(std::string_view bytes) {
+  static constexpr char k_digits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (const char ch : bytes) {
+    const auto b = static_cast<unsigned char>(ch);
+    hex.push_back(k_digits[b >> 4]);
+    hex.push_back(k_digits[b & 0xf]);
+  }
+  return hex;
+}
+
+int hex_value(char ch) {
+  if (ch >= '0' && ch <= '9') return ch - '0';
+  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+  return -1;
+}
+
+std::string from_hex(const std::string& hex, std::size_t position) {
+  if (hex.size() % 2 != 0) {
+    parse_error(fmt::format("terms[{}]: bytes_hex has an odd number of digits", position));
+  }
+  std::string bytes;
+  bytes.reserve(hex.size() / 2);
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int high = hex_value(hex[i]);
+    const int low = hex_value(hex[i + 1]);
+    if (high < 0 || low < 0) {
+      parse_error(fmt::format("terms[{}]: bytes_hex is not hexadecimal", position));
+    }
+    bytes.push_back(static_cast<char>(high * 16 + low));
+  }
+  return bytes;
+}
+
+std::string_view as_view(const std::string& text) { return text; }
+std::string_view as_view(std::string_view text) { return text; }
+
+}  // namespace
+
+std::vector<std::string> tokenize(std::string_view text, int ngram_max) {
+  check_ngram_max(ngram_max);
+  std::vector<std::string> terms;
+  TermScanner scanner;
+  scanner.for_each_term(text, ngram_max, [&](std::string_view term) { terms.emplace_back(term); });
+  return terms;
+}
+
+TextVectorizer::TextVectorizer() : m_offsets{0} {}
+
+template <typename Document>
+TextVectorizer TextVectorizer::fit_impl(std::span<const Document> documents,
+                                        const TextVectorizerOptions& options) {
+  check_ngram_max(options.ngram_max);
+  if (options.vocab_size < 1 ||
+      options.vocab_size > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max() - 1)) {
+    invalid(fmt::format("vocab_size must be between 1 and {}, got {}",
+                        std::numeric_limits<std::int32_t>::max() - 1, options.vocab_size));
+  }
+  if (options.min_count < 1) {
+    invalid(fmt::format("min_count must be at least 1, got {}", options.min_count));
+  }
+
+  TermCounter counter;
+  TermScanner scanner;
+  for (const Document& document : documents) {
+    scanner.for_each_term(as_view(document), options.ngram_max,
+                          [&](std::string_view term) { counter.add(term); });
+  }
+
+  std::vector<std::int32_t> kept;
+  kept.reserve(counter.size());
+  for (std::size_t i = 0; i < counter.size(); ++i) {
+    if (counter.count(i) >= options.min_count) kept.push_back(static_cast<std::int32_t>(i));
+  }
+  // Count descending, then bytes ascending: a total order, so the
+  // vocabulary does not depend on hash-table or sort internals.
+  const auto ranks_before = [&](std::int32_t a, std::int32_t b) {
+    const auto ia = static_cast<std::size_t>(a);
+    const auto ib = static_cast<std::size_t>(b);
+    if (counter.count(ia) != counter.count(ib)) return counter.count(ia) > counter.count(ib);
+    return counter.term(ia) < counter.term(ib);
+  };
+  if (kept.size() > options.vocab_size) {
+    const auto cut = kept.begin() + static_cast<std::ptrdiff_t>(options.vocab_size);
+    std::nth_element(kept.begin(), cut, kept.end(), ranks_before);
+    kept.erase(cut, kept.end());
+  }
+  std::sort(kept.begin(), kept.end(), ranks_before);
+
+  TextVectorizer vectorizer;
+  vectorizer.m_ngram_max = options.ngram_max;
+  vectorizer.m_min_count = options.min_count;
+  for (const std::int32_t index : kept) {
+    const auto i = static_cast<std::size_t>(index);
+    vectorizer.add_term(counter.term(i), counter.count(i));
+  }
+  vectorizer.rebuild_index();
+  return vectorizer;
+}
+
+TextVectorizer TextVectorizer::fit(std::span<const std::string> documents,
+                                   const TextVectorizerOptions& options) {
+  return fit_impl(documents, options);
+}
+
+TextVectorizer TextVectorizer::fit(std::span<const std::string_view> documents,
+                                   const TextVectorizerOptions& options) {
+  return fit_impl(documents, options);
+}
+
+void TextVectorizer::add_term(std::string_view term, std::int64_t count) {
+  m_bytes.append(term);
+  m_offsets.push_back(m_bytes.size());
+  m_counts.push_back(count);
+}
+
+void TextVectorizer::rebuild_index() {
+  m_slots.assign(table_capacity(vocab_size()), TermSlot{});
+  const TermIndexView view{m_bytes, m_offsets, m_slots};
+  for (std::size_t i = 0; i < vocab_size(); ++i) {
+    const std::string_view term = term_bytes(i);
+    const std::uint64_t hash = hash_term(term);
+    const std::size_t slot = view.probe(hash, term);
+    if (m_slots[slot].entry != 0) parse_error(fmt::format("duplicate term '{}'", term));
+    m_slots[slot] = {tag_of(hash), static_cast<std::int32_t>(i + 1)};
+  }
+}
+
+std::int32_t TextVectorizer::id_of(std::string_view term) const {
+  if (m_slots.empty()) return k_oov_id;
+  const TermIndexView view{m_bytes, m_offsets, m_slots};
+  // A slot's entry is index + 1, which is exactly the id; an empty slot's
+  // is 0, the OOV id.
+  return m_slots[view.probe(hash_term(term), term)].entry;
+}
+
+std::string_view TextVectorizer::term(std::int32_t id) const {
+  if (id < 1 || static_cast<std::size_t>(id) > vocab_size()) {
+    invalid(fmt::format("term id {} is outside the vocabulary 1..{}", id, vocab_size()));
+  }
+  return term_bytes(static_cast<std::size_t>(id - 1));
+}
+
+std::int64_t TextVectorizer::term_count(std::int32_t id) const {
+  if (id < 1 || static_cast<std::size_t>(id) > vocab_size()) {
+    invalid(fmt::format("term id {} is outside the vocabulary 1..{}", id, vocab_size()));
+  }
+  return m_counts[static_cast<std::size_t>(id - 1)];
+}
+
+std::vector<std::int32_t> TextVectorizer::encode(std::string_view document) const {
+  std::vector<std::int32_t> ids;
+  encode_into(document, ids);
+  return ids;
+}
+
+void TextVectorizer::encode_into(std::string_view document, std::vector<std::int32_t>& ids) const {
+  TermScanner scanner;
+  scanner.for_each_term(document, m_ngram_max,
+                        [&](std::string_view term) { ids.push_back(id_of(term)); });
+}
+
+template <typename Document>
+EncodedBatch TextVectorizer::encode_batch_impl(std::span<const Document> documents) const {
+  EncodedBatch batch;
+  batch.offsets.reserve(documents.size());
+  std::size_t bytes = 0;
+  for (const Document& document : documents) bytes += as_view(document).size();
+  // About one term per five bytes of text per n-gram order; a guess that
+  // saves most reallocations.
+  batch.ids.reserve(bytes / 5 * static_cast<std::size_t>(m_ngram_max) + 16);
+  TermScanner scanner;
+  for (const Document& document : documents) {
+    if (batch.ids.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
+      invalid("batch too large: more than 2^31 term ids; encode it in smaller batches");
+    }
+    batch.offsets.push_back(static_cast<std::int32_t>(batch.ids.size()));
+    scanner.for_each_term(as_view(document), m_ngram_max,
+                          [&](std::string_view term) { batch.ids.push_back(id_of(term)); });
+  }
+  return batch;
+}
+
+EncodedBatch TextVectorizer::encode_batch(std::span<const std::string> documents) const {
+  return encode_batch_impl(documents);
+}
+
+EncodedBatch TextVectorizer::encode_batch(std::span<const std::string_view> documents) const {
+  return encode_batch_impl(documents);
+}
+
+VocabularyCoverage TextVectorizer::coverage(std::string_view document) const {
+  VocabularyCoverage coverage;
+  TermScanner scanner;
+  scanner.for_each_term(document, m_ngram_max, [&](std::string_view term) {
+    ++coverage.terms;
+    if (id_of(term) == k_oov_id) ++coverage.out_of_vocabulary;
+  });
+  return coverage;
+}
+
+Json TextVectorizer::to_json() const {
+  Json terms = Json::array();
+  for (std::size_t i = 0; i < vocab_size(); ++i) {
+    const std::string_view term = term_bytes(i);
+    // Text that is not UTF-8 (Latin-1 mail, say) cannot be a JSON string.
+    if (is_valid_utf8(term)) {
+      terms.push_back(std::string(term));
+    } else {
+      terms.push_back(Json{{"bytes_hex", to_hex(term)}});
+    }
+  }
+  return {{"format", k_format_name},
+          {"version", k_format_version},
+          {"tokenizer", k_tokenizer_name},
+          {"ngram_max", m_ngram_max},
+          {"oov_id", k_oov_id},
+          {"min_count", m_min_count},
+          {"terms", std::move(terms)},
+          {"counts", m_counts}};
+}
+
+TextVectorizer TextVectorizer::from_json(const Json& json) {
+  if (!json.is_object()) parse_error("expected an object");
+  const auto field = [&](const char* name) -> const Json& {
+    const auto it = json.find(name);
+    if (it == json.end()) parse_error(fmt::format("missing field '{}'", name));
+    return *it;
+  };
+  const auto integer = [&](const char* name) -> std::int64_t {
+    const Json& value = field(name);
+    if (!value.is_number_integer()) parse_error(fmt::format("'{}' must be an integer", name));
+    return value.get<std::int64_t>();
+  };
+
+  const Json& format = field("format");
+  if (!format.is_string() || format.get<std::string>() != k_format_name) {
+    parse_error(fmt::format("'format' must be \"{}\"", k_format_name));
+  }
+  const std::int64_t version = integer("version");
+  if (version > k_format_version) {
+    parse_error(
+        fmt::format("format version {} is newer than this mlctl supports ({}); upgrade mlctl",
+                    version, k_format_version));
+  }
+  if (version < 1) parse_error(fmt::format("invalid format version {}", version));
+  const Json& tokenizer = field("tokenizer");
+  if (!tokenizer.is_string() || tokenizer.get<std::string>() != k_tokenizer_name) {
+    parse_error(fmt::format("unknown tokenizer {}; this mlctl knows \"{}\"", tokenizer.dump(),
+                            k_tokenizer_name));
+  }
+  const std::int64_t ngram_max = integer("ngram_max");
+  if (ngram_max < 1 || ngram_max > k_max_ngram) {
+    parse_error(
+        fmt::format("'ngram_max' must be between 1 and {}, got {}", k_max_ngram, ngram_max));
+  }
+  if (integer("oov_id") != k_oov_id) {
+    parse_error(fmt::format("'oov_id' must be {}", k_oov_id));
+  }
+
+  const Json& terms = field("terms");
+  if (!terms.is_array()) parse_error("'terms' must be an array");
+  if (terms.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max() - 1)) {
+    parse_error("too many terms");
+  }
+  const Json* counts = nullptr;
+  if (const auto it = json.find("counts"); it != json.end()) {
+    if (!it->is_array() || it->size() != terms.size()) {
+      parse_error("'counts' must be an array as long as 'terms'");
+    }
+    counts = &*it;
+  }
+
+  TextVectorizer vectorizer;
+  vectorizer.m_ngram_max = static_cast<int>(ngram_max);
+  if (const auto it = json.find("min_count"); it != json.end()) {
+    if (!it->is_number_integer()) parse_error("'min_count' must be an integer");
+    vectorizer.m_min_count = it->get<std::int64_t>();
+  }
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    const Json& entry = terms[i];
+    std::string term;
+    if (entry.is_string()) {
+      term = entry.get<std::string>();
+    } else if (entry.is_object() && entry.size() == 1 && entry.contains("bytes_hex") &&
+               entry["bytes_hex"].is_string()) {
+      term = from_hex(entry["bytes_hex"].get<std::string>(), i);
+    } else {
+      parse_error(fmt::format("terms[{}] must be a string or {{\"bytes_hex\": ...}}", i));
+    }
+    if (term.empty()) parse_error(fmt::format("terms[{}] is empty", i));
+    std::int64_t count = 0;
+    if (counts != nullptr) {
+      const Json& value = (*counts)[i];
+      if (!value.is_number_integer()) parse_error(fmt::format("counts[{}] must be an integer", i));
+      count = value.get<std::int64_t>();
+    }
+    vectorizer.add_term(term, count);
+  }
+  vectorizer.rebuild_index();
+  return vectorizer;
+}
+
+}  // namespace mlctl::train
