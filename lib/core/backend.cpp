@@ -84,4 +84,25 @@ Json Backend::take(MlctlBackendResult* result) const {
 
 Json Backend::describe() const { return take(m_api->describe()); }
 
+namespace {
+void forward_epoch(void* context, const char* metrics_json) {
+  const auto& callback = *static_cast<const std::function<void(const Json&)>*>(context);
+  if (callback) callback(Json::parse(metrics_json));
+}
+}  // namespace
+
+Json Backend::train(const Json& config, const MlctlSplit& train, const MlctlSplit& validation, const MlctlSplit* test,
+                    const std::function<void(const Json&)>& on_epoch) const {
+  std::string text = config.dump();
+  return take(m_api->train(text.c_str(), &train, &validation, test, &forward_epoch,
+                           const_cast<std::function<void(const Json&)>*>(&on_epoch)));
+}
+
+std::vector<float> Backend::predict(const std::filesystem::path& model_dir, const MlctlSplit& data,
+                                    std::int64_t outputs_per_row) const {
+  std::vector<float> output(std::size_t(data.rows * outputs_per_row));
+  take(m_api->predict(model_dir.c_str(), &data, output.data(), std::int64_t(output.size())));
+  return output;
+}
+
 }  // namespace mlctl

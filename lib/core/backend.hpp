@@ -1,6 +1,8 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <vector>
 #include <string>
 
 #include <mlctl/core/backend_abi.h>
@@ -18,6 +20,14 @@ class Backend {
 
   // Backend facts: torch version, CUDA availability, threads.
   Json describe() const;
+
+  // Trains a model (see MlctlBackendV1::train); `on_epoch` receives each
+  // epoch's metrics. Throws Error of the backend's kind on failure.
+  Json train(const Json& config, const MlctlSplit& train, const MlctlSplit& validation, const MlctlSplit* test,
+             const std::function<void(const Json&)>& on_epoch) const;
+  // Scores `data` with the model directory; returns rows x outputs floats.
+  std::vector<float> predict(const std::filesystem::path& model_dir, const MlctlSplit& data,
+                             std::int64_t outputs_per_row) const;
   const std::filesystem::path& path() const { return m_path; }
 
  private:

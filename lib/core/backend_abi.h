@@ -8,6 +8,8 @@
 #ifndef MLCTL_CORE_BACKEND_ABI_H
 #define MLCTL_CORE_BACKEND_ABI_H
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -21,12 +23,43 @@ typedef struct MlctlBackendResult {
   const char* kind;    /* failure: an mlctl error kind ("train", "invalid_argument", ...) */
 } MlctlBackendResult;
 
+/* One split of preprocessed data, owned by the caller. Tabular and image
+ * models read `features` (rows x cols, row-major); the text model reads
+ * `text_ids` with `text_offsets` (one offset per row, EmbeddingBag's
+ * format). Classification fills `class_labels`, regression `targets`;
+ * both may be NULL when scoring. */
+typedef struct MlctlSplit {
+  int64_t rows;
+  const float* features;
+  int64_t cols;
+  const int32_t* text_ids;
+  int64_t text_id_count;
+  const int64_t* text_offsets;
+  const int64_t* class_labels;
+  const float* targets;
+} MlctlSplit;
+
+/* Called after every epoch with its metrics as JSON
+ * ({"epoch": 3, "train_loss": 0.2, "val_loss": 0.25, "val_accuracy": ...}). */
+typedef void (*MlctlEpochCallback)(void* context, const char* metrics_json);
+
 typedef struct MlctlBackendV1 {
   int abi_version; /* 1 */
   /* {"torch_version": "1.13.1", "cuda_available": false, "cuda_devices": 0,
    *  "threads": 2, "blas": "..."} */
   MlctlBackendResult* (*describe)(void);
   void (*free_result)(MlctlBackendResult* result);
+  /* Trains the model `config_json` describes (docs/architecture.md) on
+   * `train`, evaluating on `validation` every epoch and on `test` (may be
+   * NULL) at the end; writes weights.pt into config.output_dir and a
+   * checkpoint every epoch into config.checkpoint_dir. Returns the final
+   * metrics as JSON. */
+  MlctlBackendResult* (*train)(const char* config_json, const MlctlSplit* train, const MlctlSplit* validation,
+                               const MlctlSplit* test, MlctlEpochCallback on_epoch, void* context);
+  /* Scores `data` with the model in `model_dir` (its model.json and
+   * weights.pt): writes rows x outputs floats (class probabilities, or the
+   * scaled regression value) to `output`, which holds `output_size`. */
+  MlctlBackendResult* (*predict)(const char* model_dir, const MlctlSplit* data, float* output, int64_t output_size);
 } MlctlBackendV1;
 
 typedef const MlctlBackendV1* (*MlctlBackendEntryV1)(void);

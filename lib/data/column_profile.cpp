@@ -23,7 +23,8 @@ std::vector<ValueCount> top_counts(const std::unordered_map<Key, std::size_t>& c
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   };
   std::size_t keep = std::min(k_top_count, entries.size());
-  std::partial_sort(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(keep), entries.end(), before);
+  std::partial_sort(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(keep), entries.end(),
+                    before);
   std::vector<ValueCount> top;
   top.reserve(keep);
   for (std::size_t i = 0; i < keep; ++i) top.push_back({std::string(entries[i].first), entries[i].second});
@@ -114,8 +115,8 @@ std::vector<std::size_t> histogram_counts(std::span<const double> sorted, std::s
   std::vector<std::size_t> cumulative;
   cumulative.reserve(edges.size());
   for (std::size_t i = 0; i + 1 < edges.size(); ++i) cumulative.push_back(below(edges[i]));
-  cumulative.push_back(
-      static_cast<std::size_t>(std::upper_bound(sorted.begin(), sorted.end(), edges.back()) - sorted.begin()));
+  cumulative.push_back(static_cast<std::size_t>(std::upper_bound(sorted.begin(), sorted.end(), edges.back()) -
+                                                sorted.begin()));
   counts.reserve(edges.size() - 1);
   for (std::size_t i = 0; i + 1 < cumulative.size(); ++i) {
     // Edges out of order would make the difference negative; count none.
@@ -151,7 +152,8 @@ NumericProfile profile_numbers(std::span<const double> numbers) {
   profile.std = values.size() < 2 ? k_nan : std::sqrt(sum_squares / static_cast<double>(values.size() - 1));
   profile.quantiles.reserve(k_quantile_count);
   for (std::size_t i = 0; i < k_quantile_count; ++i) {
-    profile.quantiles.push_back(quantile(values, static_cast<double>(i) / static_cast<double>(k_quantile_count - 1)));
+    profile.quantiles.push_back(
+        quantile(values, static_cast<double>(i) / static_cast<double>(k_quantile_count - 1)));
   }
   profile.histogram = histogram_counts(values, profile.quantiles);
   return profile;
@@ -251,7 +253,8 @@ Json profile_to_json(const ColumnProfile& profile) {
   } else if (const auto* text = std::get_if<TextProfile>(&profile.stats)) {
     json["count"] = text->count;
     json["missing"] = text->missing;
-    json["length"] = Json{{"min", text->min_chars}, {"max", text->max_chars}, {"mean", number_or_null(text->mean_chars)}};
+    json["length"] =
+        Json{{"min", text->min_chars}, {"max", text->max_chars}, {"mean", number_or_null(text->mean_chars)}};
     json["tokens"] = Json{{"mean", number_or_null(text->mean_tokens)},
                           {"distinct", text->distinct_tokens},
                           {"top", top_to_json(text->top_tokens)}};
@@ -325,7 +328,9 @@ ColumnProfile profile_from_json(std::string_view name, const Json& json) {
 
 Json profile_table(const CsvTable& table, const TableSchema& schema) {
   Json columns = Json::object();
-  for (const auto& column : schema.columns) columns[column.name] = profile_to_json(profile_column(table, column));
+  for (const auto& column : schema.columns) {
+    columns[column.name] = profile_to_json(profile_column(table, column));
+  }
   Json json = Json::object();
   json["rows"] = table.row_count();
   json["columns"] = std::move(columns);

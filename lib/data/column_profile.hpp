@@ -56,8 +56,8 @@ struct CategoricalProfile {
 
 // Tokens are as for_each_token defines them; lengths count characters.
 struct TextProfile {
-  std::size_t count = 0;    // non-empty cells
-  std::size_t missing = 0;  // empty cells
+  std::size_t count = 0;                     // non-empty cells
+  std::size_t missing = 0;                   // empty cells
   std::size_t min_chars = 0, max_chars = 0;  // 0 without values
   double mean_chars = 0;                     // NaN without values
   double mean_tokens = 0;                    // per non-empty cell; NaN without values

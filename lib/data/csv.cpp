@@ -4,6 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -11,12 +15,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <limits>
 #include <new>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace mlctl::data {
 namespace {
@@ -84,8 +84,8 @@ class Parser {
         ++field;
       } while (end_of_field());
       if (field != column_count) {
-        fail(row_line, fmt::format("row has {} field{}, the header has {}", field,
-                                   field == 1 ? "" : "s", column_count));
+        fail(row_line, fmt::format("row has {} field{}, the header has {}", field, field == 1 ? "" : "s",
+                                   column_count));
       }
       table.row_lines.push_back(row_line);
 
@@ -359,8 +359,8 @@ std::optional<double> parse_number(std::string_view cell) noexcept {
 
 std::vector<double> column_as_numbers(const CsvTable& table, std::size_t column) {
   if (column >= table.columns.size()) {
-    throw Error(ErrorKind::internal, fmt::format("column index {} out of range: {} has {} columns",
-                                                 column, table.source_name, table.columns.size()));
+    throw Error(ErrorKind::internal, fmt::format("column index {} out of range: {} has {} columns", column,
+                                                 table.source_name, table.columns.size()));
   }
   const CsvColumn& cells = table.columns[column];
   std::vector<double> numbers;

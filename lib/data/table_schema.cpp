@@ -69,7 +69,9 @@ std::optional<std::size_t> TableSchema::find_column(std::string_view name) const
 
 Json TableSchema::to_json() const {
   Json list = Json::array();
-  for (const auto& column : columns) list.push_back(Json{{"name", column.name}, {"type", to_string(column.type)}});
+  for (const auto& column : columns) {
+    list.push_back(Json{{"name", column.name}, {"type", to_string(column.type)}});
+  }
   Json json = Json::object();
   json["columns"] = std::move(list);
   json["label"] = label ? Json(*label) : Json(nullptr);
@@ -104,7 +106,9 @@ TableSchema TableSchema::from_json(const Json& json) {
   if (label != json.end() && !label->is_null()) {
     if (!label->is_string()) bad_schema("'label' must be a string or null");
     const auto& label_text = label->get_ref<const std::string&>();
-    if (!schema.find_column(label_text)) bad_schema(fmt::format("the label '{}' is not a column", label_text));
+    if (!schema.find_column(label_text)) {
+      bad_schema(fmt::format("the label '{}' is not a column", label_text));
+    }
     schema.label = label_text;
   }
   return schema;
@@ -142,7 +146,9 @@ TableSchema infer_schema(const CsvTable& table, std::optional<std::string_view> 
                 fmt::format("{}: no column '{}' to use as the label{}", table.source_name, *label,
                             did_you_mean_hint(*label, table.column_names())));
   }
-  for (const auto& column : table.columns) schema.columns.push_back({column.name(), infer_column_type(column)});
+  for (const auto& column : table.columns) {
+    schema.columns.push_back({column.name(), infer_column_type(column)});
+  }
   if (label) schema.label = std::string(*label);
   return schema;
 }

@@ -12,7 +12,10 @@
 #include <string>
 
 #include <mlctl/core/backend_abi.h>
+#include <mlctl/core/error.hpp>
 #include <mlctl/core/json.hpp>
+
+#include "trainer.hpp"
 
 namespace {
 
@@ -42,6 +45,8 @@ template <typename Fn>
 MlctlBackendResult* guarded(Fn&& fn) {
   try {
     return success(fn());
+  } catch (const mlctl::Error& error) {
+    return failure(mlctl::to_string(error.kind()), error.what());
   } catch (const std::exception& error) {
     return failure("train", error.what());
   } catch (...) {
@@ -69,7 +74,22 @@ void free_result(MlctlBackendResult* result) {
   delete result;
 }
 
-const MlctlBackendV1 k_backend = {1, &describe, &free_result};
+MlctlBackendResult* train(const char* config_json, const MlctlSplit* train_split, const MlctlSplit* validation,
+                          const MlctlSplit* test, MlctlEpochCallback on_epoch, void* context) {
+  return guarded([&] {
+    return mlctl::torch_backend::train_model(mlctl::Json::parse(config_json), *train_split, *validation, test,
+                                             on_epoch, context);
+  });
+}
+
+MlctlBackendResult* predict(const char* model_dir, const MlctlSplit* data, float* output, int64_t output_size) {
+  return guarded([&] {
+    mlctl::torch_backend::predict_model(model_dir, *data, output, output_size);
+    return mlctl::Json::object();
+  });
+}
+
+const MlctlBackendV1 k_backend = {1, &describe, &free_result, &train, &predict};
 
 // glibc returns freed blocks above 128 KiB to the kernel with munmap, so an
 // optimiser step that allocates a few MB of temporaries page-faults them

@@ -278,6 +278,18 @@ RunStatus RunStore::finish(std::int64_t row_id, RunStatus status, std::optional<
   return stored;
 }
 
+void RunStore::requeue(std::int64_t row_id) {
+  m_db.prepare(
+          "UPDATE runs SET status = 'queued', status_reason = NULL, exit_code = NULL, end_time = NULL, "
+          "supervisor_pid = NULL, supervisor_start = NULL, process_group = NULL WHERE id = ? "
+          "AND status IN ('failed', 'canceled')")
+      .bind(1, row_id)
+      .run();
+  if (m_db.changes() == 0) {
+    throw Error(ErrorKind::already_exists, "only a failed or canceled run can be resumed");
+  }
+}
+
 bool RunStore::mark_canceled(std::int64_t row_id, std::string_view reason) {
   m_db.prepare(
           "UPDATE runs SET status = 'canceled', status_reason = ?, end_time = coalesce(end_time, ?) "

@@ -74,6 +74,9 @@ class RunStore {
   // wins the race with the process ending). Returns the stored status.
   RunStatus finish(std::int64_t row_id, RunStatus status, std::optional<int> exit_code,
                    std::optional<std::string> reason);
+  // Puts a failed or canceled run back in the queue to run again (resume).
+  // Throws Error(already_exists) for a run in any other state.
+  void requeue(std::int64_t row_id);
   // Marks a run canceled if it has not ended; returns false if it had.
   bool mark_canceled(std::int64_t row_id, std::string_view reason);
 

@@ -4,8 +4,8 @@
 #include <mlctl/data/csv.hpp>
 #include <mlctl/data/table_schema.hpp>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <cmath>
 #include <limits>
@@ -131,12 +131,14 @@ TEST_CASE("profile: quantiles and bins follow numpy", "[profile]") {
   CHECK(std::isnan(quantile(std::vector<double>{}, 0.5)));
   // numpy.histogram([0, 1, 2, 2, 3, 9], bins=[1, 2, 3]) == [1, 3]: 0 and 9
   // are outside, 3 is in the closed last bin.
-  CHECK(histogram_counts(std::vector<double>{0, 1, 2, 2, 3, 9}, std::vector<double>{1, 2, 3}) == Counts{1, 3});
+  CHECK(histogram_counts(std::vector<double>{0, 1, 2, 2, 3, 9}, std::vector<double>{1, 2, 3}) ==
+        Counts{1, 3});
   CHECK(histogram_counts(sorted, std::vector<double>{1}).empty());
 }
 
 TEST_CASE("profile: categories are counted, most frequent first, ties by value", "[profile]") {
-  CategoricalProfile profile = profile_categories(column_of({"red", "blue", "red", "", "green", "blue", "red", "apple"}));
+  CategoricalProfile profile =
+      profile_categories(column_of({"red", "blue", "red", "", "green", "blue", "red", "apple"}));
   CHECK(profile.count == 7);
   CHECK(profile.missing == 1);
   CHECK(profile.distinct == 4);
@@ -185,7 +187,8 @@ TEST_CASE("profile: a table's profile covers the schema's columns in order", "[p
       "3,4,red,\"Broke after a week, sadly\"\n",
       "shop.csv");
   TableSchema schema;
-  schema.columns = {{"review", ColumnType::text}, {"colour", ColumnType::categorical}, {"size", ColumnType::numeric}};
+  schema.columns = {
+      {"review", ColumnType::text}, {"colour", ColumnType::categorical}, {"size", ColumnType::numeric}};
   Json json = profile_table(table, schema);
   CHECK(json["rows"] == 3);
   std::vector<std::string> names;
@@ -239,7 +242,8 @@ TEST_CASE("profile: JSON form reads back to the same profile", "[profile]") {
     CHECK(back.type == type);
     CHECK(profile_to_json(back) == json);
   }
-  ColumnProfile empty = profile_from_json("e", profile_to_json({"e", ColumnType::numeric, profile_numbers({})}));
+  ColumnProfile empty =
+      profile_from_json("e", profile_to_json({"e", ColumnType::numeric, profile_numbers({})}));
   CHECK(std::isnan(std::get<NumericProfile>(empty.stats).mean));
 }
 
@@ -254,10 +258,12 @@ TEST_CASE("profile: malformed profile JSON is refused by what is wrong", "[profi
        "profile of column 'x': unknown column type 'numerical' (expected numeric, categorical or text) "
        "(did you mean 'numeric'?)"},
       {R"({"type":"categorical","count":1,"missing":0})", "profile of column 'x': missing field 'distinct'"},
-      {R"({"type":"categorical","count":-1})", "profile of column 'x': 'count' must be a non-negative integer"},
+      {R"({"type":"categorical","count":-1})",
+       "profile of column 'x': 'count' must be a non-negative integer"},
       {R"({"type":"categorical","count":1,"missing":0,"distinct":1,"top":[{"value":1,"count":1}]})",
        "profile of column 'x': the values of 'top' must be strings"},
-      {R"({"type":"numeric","count":1,"missing":0,"min":"a"})", "profile of column 'x': 'min' must be a number or null"},
+      {R"({"type":"numeric","count":1,"missing":0,"min":"a"})",
+       "profile of column 'x': 'min' must be a number or null"},
       {R"({"type":"numeric","count":1,"missing":0,"min":1,"max":1,"mean":1,"std":null,"quantiles":[1],"histogram":[]})",
        "profile of column 'x': 'quantiles' must be an array of 11 numbers"},
       {R"({"type":"text","count":1,"missing":0,"length":{"min":1,"max":1,"mean":1},"tokens":{"mean":1}})",

@@ -2,12 +2,12 @@
 
 #include <mlctl/core/error.hpp>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <chrono>
-#include <ctime>
 #include <cmath>
+#include <ctime>
 #include <iostream>
 #include <random>
 #include <string>
@@ -88,16 +88,24 @@ TEST_CASE("csv: line endings, byte order mark and the end of the text", "[csv]")
       {"CRLF", "a,b\r\n1,2\r\n3,4\r\n", {"a", "b"}, {{"1", "2"}, {"3", "4"}}},
       {"mixed LF and CRLF", "a,b\n1,2\r\n3,4\n", {"a", "b"}, {{"1", "2"}, {"3", "4"}}},
       {"no final line ending", "a,b\r\n1,2\r\n3,4", {"a", "b"}, {{"1", "2"}, {"3", "4"}}},
-      {"UTF-8 BOM", "\xEF\xBB\xBF" "a,b\n1,2\n", {"a", "b"}, {{"1", "2"}}},
+      {"UTF-8 BOM",
+       "\xEF\xBB\xBF"
+       "a,b\n1,2\n",
+       {"a", "b"},
+       {{"1", "2"}}},
       {"blank lines at the end", "a,b\n1,2\n\n", {"a", "b"}, {{"1", "2"}}},
       {"several blank lines at the end", "a,b\r\n1,2\r\n\r\n\n\r\n", {"a", "b"}, {{"1", "2"}}},
       {"a header only", "a,b\n", {"a", "b"}, {}},
       {"a header without line ending", "a,b", {"a", "b"}, {}},
       {"a quoted header", "\"a,1\",\"b\"\"\"\nx,y\n", {"a,1", "b\""}, {{"x", "y"}}},
-      {"empty fields and a trailing comma", "a,b,c\n1,,3\n,,\n4,5,\n", {"a", "b", "c"},
+      {"empty fields and a trailing comma",
+       "a,b,c\n1,,3\n,,\n4,5,\n",
+       {"a", "b", "c"},
        {{"1", "", "3"}, {"", "", ""}, {"4", "5", ""}}},
       {"a blank line inside a one-column file is an empty cell", "x\n1\n\n2\n", {"x"}, {{"1"}, {""}, {"2"}}},
-      {"a quote inside an unquoted field is literal", "a,b\n12\" pipe,x\"y\"\n", {"a", "b"},
+      {"a quote inside an unquoted field is literal",
+       "a,b\n12\" pipe,x\"y\"\n",
+       {"a", "b"},
        {{"12\" pipe", "x\"y\""}}},
       {"blanks around fields are kept", "a,b\n 1 , x\n", {"a", "b"}, {{" 1 ", " x"}}},
   };
@@ -133,7 +141,8 @@ TEST_CASE("csv: malformed files fail with the file, the line and what is wrong",
       {"a,b\n\"x\"y,1\n", "data.csv:2: unexpected character 'y' after a closing quote"},
       {"a,b\n1,\"x\" \n", "data.csv:2: unexpected character ' ' after a closing quote"},
       {"a,b\n1,\"x\ny\"\"z\"\t\n", "data.csv:3: unexpected character '\\x09' after a closing quote"},
-      {"a,b\r\n1,2\r3,4\r\n", "data.csv:2: carriage return without a line feed (lines must end with LF or CRLF)"},
+      {"a,b\r\n1,2\r3,4\r\n",
+       "data.csv:2: carriage return without a line feed (lines must end with LF or CRLF)"},
       {"a,b\r1,2\r", "data.csv:1: carriage return without a line feed (lines must end with LF or CRLF)"},
   };
   for (const auto& c : cases) {
@@ -159,8 +168,8 @@ TEST_CASE("csv: an unnamed column hints at a pandas index", "[csv]") {
 }
 
 TEST_CASE("csv: missing values are empty cells and NA, N/A, NaN, null in any case", "[csv]") {
-  for (const char* cell : {"", " ", "\t", "NA", "na", "N/A", "n/a", "NaN", "nan", "NAN", "null", "NULL", "Null",
-                           " NA "}) {
+  for (const char* cell :
+       {"", " ", "\t", "NA", "na", "N/A", "n/a", "NaN", "nan", "NAN", "null", "NULL", "Null", " NA "}) {
     INFO(cell);
     CHECK(is_missing(cell));
   }
@@ -191,8 +200,8 @@ TEST_CASE("csv: numbers are finite decimals, with an optional sign and blanks ar
     REQUIRE(number);
     CHECK(*number == c.value);
   }
-  for (const char* cell : {"", " ", "abc", "1,5", "1.5.2", "--1", "+-1", "++1", "+", "-", "1e", "0x10", "inf",
-                           "-Infinity", "nan", "NA", "1e999", "12abc", "1 2", "$5"}) {
+  for (const char* cell : {"",   " ",    "abc", "1,5",       "1.5.2", "--1", "+-1",   "++1",   "+",   "-",
+                           "1e", "0x10", "inf", "-Infinity", "nan",   "NA",  "1e999", "12abc", "1 2", "$5"}) {
     INFO(cell);
     CHECK_FALSE(parse_number(cell));
   }
@@ -232,14 +241,16 @@ TEST_CASE("csv: read_csv reads a file and names it in messages", "[csv]") {
   CHECK(rows_of(table) == Rows{{"1", "2"}});
 
   mlctl::testing::write_text(dir / "bad.csv", "a,b\n1\n");
-  CHECK_THROWS_WITH(read_csv(dir / "bad.csv"), (dir / "bad.csv").string() + ":2: row has 1 field, the header has 2");
+  CHECK_THROWS_WITH(read_csv(dir / "bad.csv"),
+                    (dir / "bad.csv").string() + ":2: row has 1 field, the header has 2");
 
   try {
     read_csv(dir / "absent.csv");
     FAIL("no error");
   } catch (const Error& error) {
     CHECK(error.kind() == ErrorKind::io);
-    CHECK(std::string(error.what()) == "cannot read '" + (dir / "absent.csv").string() + "': No such file or directory");
+    CHECK(std::string(error.what()) ==
+          "cannot read '" + (dir / "absent.csv").string() + "': No such file or directory");
   }
   CHECK_THROWS_WITH(read_csv(dir.path()), "cannot read '" + dir.path().string() + "': Is a directory");
 }
@@ -277,9 +288,9 @@ TEST_CASE("csv: parsing speed on a 50 MB numeric file", "[.bench]") {
                  static_cast<double>(cpu.tv_sec) + static_cast<double>(cpu.tv_nsec) * 1e-9};
   };
   auto report = [&](const char* what, Times start, Times end) {
-    std::cout << fmt::format("csv bench: {:<24} {:.3f} s wall ({:4.0f} MB/s), {:.3f} s CPU ({:4.0f} MB/s)\n", what,
-                             end.wall - start.wall, megabytes / (end.wall - start.wall), end.cpu - start.cpu,
-                             megabytes / (end.cpu - start.cpu));
+    std::cout << fmt::format("csv bench: {:<24} {:.3f} s wall ({:4.0f} MB/s), {:.3f} s CPU ({:4.0f} MB/s)\n",
+                             what, end.wall - start.wall, megabytes / (end.wall - start.wall),
+                             end.cpu - start.cpu, megabytes / (end.cpu - start.cpu));
   };
 
   Times start = now();

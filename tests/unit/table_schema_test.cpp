@@ -3,8 +3,8 @@
 #include <mlctl/core/error.hpp>
 #include <mlctl/data/csv.hpp>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
@@ -57,9 +57,11 @@ TEST_CASE("schema: column types are inferred from the cells", "[schema]") {
       {"colours", {"red", "green", "blue", "red"}, ColumnType::categorical},
       {"booleans", {"true", "false", "true"}, ColumnType::categorical},
       {"city names", {"New York", "San Francisco", "Los Angeles", ""}, ColumnType::categorical},
-      {"five-word categories", {"Bachelor's degree or higher", "Some college or associate degree"},
+      {"five-word categories",
+       {"Bachelor's degree or higher", "Some college or associate degree"},
        ColumnType::categorical},
-      {"e-mail bodies", {email, email + " Thanks!", "Short note: call me back when you can please."},
+      {"e-mail bodies",
+       {email, email + " Thanks!", "Short note: call me back when you can please."},
        ColumnType::text},
       // 60 characters but only one token each: long codes are still text by length.
       {"long values", {std::string(60, 'x'), std::string(55, 'y')}, ColumnType::text},
@@ -68,13 +70,16 @@ TEST_CASE("schema: column types are inferred from the cells", "[schema]") {
       // Mean tokens exactly 5 is not above 5.
       {"five words each", {"a b c d e", "v w x y z"}, ColumnType::categorical},
       // 20 distinct three-word titles: short free text.
-      {"distinct short titles", generate(20, [](std::size_t i) { return fmt::format("Great product number {}", i); }),
+      {"distinct short titles",
+       generate(20, [](std::size_t i) { return fmt::format("Great product number {}", i); }),
        ColumnType::text},
       // 19 is too few to judge by distinctness.
-      {"few distinct short titles", generate(19, [](std::size_t i) { return fmt::format("Great product number {}", i); }),
+      {"few distinct short titles",
+       generate(19, [](std::size_t i) { return fmt::format("Great product number {}", i); }),
        ColumnType::categorical},
       // Three-word values that repeat (10 distinct of 40) are categories.
-      {"repeated three-word values", generate(40, [](std::size_t i) { return fmt::format("Machine op inspct{}", i % 10); }),
+      {"repeated three-word values",
+       generate(40, [](std::size_t i) { return fmt::format("Machine op inspct{}", i % 10); }),
        ColumnType::categorical},
   };
   for (const auto& c : cases) {
@@ -105,7 +110,8 @@ TEST_CASE("schema: a label that is not a column is refused with a suggestion", "
     FAIL("no error");
   } catch (const Error& error) {
     CHECK(error.kind() == ErrorKind::invalid_argument);
-    CHECK(std::string(error.what()) == "houses.csv: no column 'prise' to use as the label (did you mean 'price'?)");
+    CHECK(std::string(error.what()) ==
+          "houses.csv: no column 'prise' to use as the label (did you mean 'price'?)");
   }
   CHECK_THROWS_WITH(infer_schema(table, "target"), "houses.csv: no column 'target' to use as the label");
 }
@@ -126,12 +132,12 @@ TEST_CASE("schema: column types round-trip through their names", "[schema]") {
 
 TEST_CASE("schema: JSON form and back", "[schema]") {
   TableSchema schema;
-  schema.columns = {{"age", ColumnType::numeric}, {"review", ColumnType::text}, {"y", ColumnType::categorical}};
+  schema.columns = {
+      {"age", ColumnType::numeric}, {"review", ColumnType::text}, {"y", ColumnType::categorical}};
   schema.label.emplace("y");
   Json json = schema.to_json();
-  CHECK(json.dump() ==
-        R"({"columns":[{"name":"age","type":"numeric"},{"name":"review","type":"text"},)"
-        R"({"name":"y","type":"categorical"}],"label":"y"})");
+  CHECK(json.dump() == R"({"columns":[{"name":"age","type":"numeric"},{"name":"review","type":"text"},)"
+                       R"({"name":"y","type":"categorical"}],"label":"y"})");
   TableSchema back = TableSchema::from_json(json);
   REQUIRE(back.columns.size() == 3);
   CHECK(back.columns[1].name == "review");
@@ -160,9 +166,12 @@ TEST_CASE("schema: malformed JSON schemas are refused by what is wrong", "[schem
       {R"({"columns":[{"name":"a","type":"numeric"},{"name":"a","type":"text"}]})",
        "invalid table schema: duplicate column 'a'"},
       {R"({"columns":[{"name":"a","type":"number"}]})",
-       "invalid table schema: column 'a': unknown column type 'number' (expected numeric, categorical or text)"},
-      {R"({"columns":[{"name":"a","type":"text"}],"label":"b"})", "invalid table schema: the label 'b' is not a column"},
-      {R"({"columns":[{"name":"a","type":"text"}],"label":1})", "invalid table schema: 'label' must be a string or null"},
+       "invalid table schema: column 'a': unknown column type 'number' (expected numeric, categorical or "
+       "text)"},
+      {R"({"columns":[{"name":"a","type":"text"}],"label":"b"})",
+       "invalid table schema: the label 'b' is not a column"},
+      {R"({"columns":[{"name":"a","type":"text"}],"label":1})",
+       "invalid table schema: 'label' must be a string or null"},
   };
   for (const auto& c : cases) {
     INFO(c.json);

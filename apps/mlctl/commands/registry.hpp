@@ -13,6 +13,8 @@ void register_init_command(CLI::App& app, CommandEnv& env);
 void register_experiment_commands(CLI::App& app, CommandEnv& env);
 void register_run_commands(CLI::App& app, CommandEnv& env);
 void register_data_commands(CLI::App& app, CommandEnv& env);
+void register_model_commands(CLI::App& app, CommandEnv& env);
+void register_train_commands(CLI::App& app, CommandEnv& env);
 void register_completion_command(CLI::App& app, CommandEnv& env);
 void register_version_command(CLI::App& app, CommandEnv& env);
 

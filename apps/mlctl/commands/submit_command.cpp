@@ -2,7 +2,9 @@
 
 #include <mlctl/core/clock.hpp>
 #include <mlctl/core/process.hpp>
+#include <mlctl/core/error.hpp>
 #include <mlctl/data/dataset_store.hpp>
+#include <mlctl/train/train_run.hpp>
 #include <mlctl/tracking/job_submission.hpp>
 #include <mlctl/tracking/run_store.hpp>
 #include <mlctl/tracking/run_supervisor.hpp>
@@ -24,6 +26,7 @@ struct SubmitOptions {
   std::vector<std::string> command;  // the words after `--`
   double timeout = 0;
   bool detach = false;
+  std::string resume;
 };
 
 Json run_summary(const tracking::Run& run) {
@@ -62,10 +65,21 @@ void submit(CommandEnv& env, const SubmitOptions& options) {
     return tracking::ResolvedDataset{dataset.row_id, dataset.ref(), datasets.verified_path(dataset), dataset.file_name};
   };
 
-  tracking::PreparedRun prepared = tracking::prepare_run(request, context.project());
-  for (const auto& notice : prepared.notices) env.note(notice);
   tracking::RunStore runs(context.db());
-  tracking::Run run = runs.create(prepared.run);
+  tracking::Run run;
+  if (!options.resume.empty()) {
+    if (!options.file.empty() || !options.command.empty()) {
+      throw Error(ErrorKind::invalid_argument, "--resume continues a run as it was: give no job file or command");
+    }
+    train::requeue_for_resume(context.db(), options.resume);
+    run = runs.get(options.resume, false);
+    env.note(fmt::format("resuming run {} from its last checkpoint", run.id));
+  } else {
+    tracking::PreparedRun prepared = train::prepare_submission(request, context.db(), context.artifacts(),
+                                                               context.project(), current_executable());
+    for (const auto& notice : prepared.notices) env.note(notice);
+    run = runs.create(prepared.run);
+  }
 
   if (options.detach) {
     tracking::launch_detached_supervisor(context.db(), context.project(), run.id, current_executable());
@@ -102,10 +116,13 @@ void register_submit_command(CLI::App& experiment, CommandEnv& env) {
       ;
   command->add_option("--parent", options->parent, "Parent run id: submit as a child run");
   command->add_option("--timeout", options->timeout, "Cancel the run after this many seconds (marked failed)");
+  command->add_option("--resume", options->resume, "Continue a failed or canceled training run from its last checkpoint");
   command->add_flag("--detach", options->detach, "Return the run id at once; the run goes on in the background");
   set_examples(*command,
                "mlctl experiment submit --experiment demo --param lr=0.01 -- python train.py --lr 0.01\n"
                "  mlctl experiment submit -f job.yml --set inputs.learning_rate=0.1\n"
+               "  mlctl experiment submit -f train.yml --set model.hidden_sizes=[64,32] --set learning_rate=0.01\n"
+               "  mlctl experiment submit --resume 3f2a9c\n"
                "  RUN=$(mlctl experiment submit --detach -o tsv --query id -- ./train.sh) && mlctl run wait $RUN");
   command->callback([&env, options] {
     options->command = env.trailing_args;

@@ -1,0 +1,61 @@
+#pragma once
+
+// The network architectures of mlctl's built-in trainers. Torch-only: this
+// header is included by libmlctl_torch.so's sources, never by libmlctl.
+#include <torch/nn.h>
+
+#include <mlctl/core/json.hpp>
+
+namespace mlctl::torch_backend {
+
+// Fully connected layers with an activation and dropout between them;
+// hidden_sizes empty gives a linear model.
+struct MlpImpl : torch::nn::Module {
+  MlpImpl(std::int64_t inputs, const std::vector<int>& hidden_sizes, std::int64_t outputs, double dropout,
+          const std::string& activation);
+  torch::Tensor forward(torch::Tensor x);
+
+  torch::nn::Sequential layers{nullptr};
+};
+TORCH_MODULE(Mlp);
+
+// Bag of words: the mean of the words' embeddings, then an MLP head.
+struct TextClassifierImpl : torch::nn::Module {
+  TextClassifierImpl(std::int64_t vocabulary, std::int64_t embedding_dim, const std::vector<int>& hidden_sizes,
+                     std::int64_t outputs, double dropout, const std::string& activation);
+  torch::Tensor forward(torch::Tensor ids, torch::Tensor offsets);
+
+  torch::nn::EmbeddingBag embedding{nullptr};
+  Mlp head{nullptr};
+};
+TORCH_MODULE(TextClassifier);
+
+// A small convolutional net for fixed-size grey images.
+struct ConvNetImpl : torch::nn::Module {
+  ConvNetImpl(std::int64_t height, std::int64_t width, const std::vector<int>& channels,
+              const std::vector<int>& hidden_sizes, std::int64_t outputs, double dropout, const std::string& activation);
+  torch::Tensor forward(torch::Tensor x);
+
+  std::int64_t m_height, m_width;
+  torch::nn::Sequential features{nullptr};
+  Mlp head{nullptr};
+};
+TORCH_MODULE(ConvNet);
+
+// Any of the above, built from a model config ({"type": "mlp", ...}, plus
+// "num_features" and "num_outputs").
+class Network {
+ public:
+  explicit Network(const Json& config);
+  // Rows [begin, end) of a batch given as tensors already on the device.
+  torch::Tensor forward(const torch::Tensor& features, const torch::Tensor& ids, const torch::Tensor& offsets);
+  torch::nn::Module& module();
+  bool is_text() const { return m_text.get() != nullptr; }
+
+ private:
+  Mlp m_mlp{nullptr};
+  TextClassifier m_text{nullptr};
+  ConvNet m_cnn{nullptr};
+};
+
+}  // namespace mlctl::torch_backend
