@@ -220,7 +220,9 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
   int best_epoch = 0, since_best = 0, first_epoch = 1;
 
   if (config.contains("resume_from") && config["resume_from"].is_string()) {
-    std::filesystem::path from = config["resume_from"].get<std::string>();
+    // The last complete checkpoint: the directory `latest` names.
+    std::filesystem::path root = config["resume_from"].get<std::string>();
+    std::filesystem::path from = root / read_file(root / "latest");
     Json state = Json::parse(read_file(from / "state.json"));
     load_module(network.module(), from / "model.pt");
     torch::serialize::InputArchive archive;
@@ -230,8 +232,8 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
     best = state.at("best").is_number() ? state.at("best").get<double>() : best;
     best_epoch = state.at("best_epoch");
     since_best = state.at("since_best");
-    if (!std::filesystem::equivalent(from, checkpoint_dir)) {
-      std::filesystem::copy_file(from / "best.pt", checkpoint_dir / "best.pt",
+    if (!std::filesystem::equivalent(root, checkpoint_dir)) {
+      std::filesystem::copy_file(root / "best.pt", checkpoint_dir / "best.pt",
                                  std::filesystem::copy_options::overwrite_existing);
     }
   }
@@ -296,12 +298,22 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
     } else {
       ++since_best;
     }
-    save_module(network.module(), checkpoint_dir / "model.pt");
+    // A checkpoint is a directory written in full, then published by
+    // rewriting `latest` atomically: a kill at any moment leaves the
+    // previous complete checkpoint in place.
+    std::string name = fmt::format("epoch-{}", epoch);
+    std::filesystem::path epoch_dir = checkpoint_dir / name;
+    std::filesystem::create_directories(epoch_dir);
+    save_module(network.module(), epoch_dir / "model.pt");
     torch::serialize::OutputArchive archive;
     optimizer->save(archive);
-    archive.save_to((checkpoint_dir / "optimizer.pt").string());
-    write_file_atomic(checkpoint_dir / "state.json",
+    archive.save_to((epoch_dir / "optimizer.pt").string());
+    write_file_atomic(epoch_dir / "state.json",
                       Json{{"epoch", epoch}, {"best", best}, {"best_epoch", best_epoch}, {"since_best", since_best}}.dump());
+    std::string previous;
+    if (std::filesystem::exists(checkpoint_dir / "latest")) previous = read_file(checkpoint_dir / "latest");
+    write_file_atomic(checkpoint_dir / "latest", name);
+    if (!previous.empty() && previous != name) std::filesystem::remove_all(checkpoint_dir / previous);
     if (since_best >= patience) {
       stopped_early = true;
       ++epoch;

@@ -338,7 +338,7 @@ Json run_training(store::Db& db, store::ArtifactStore& artifacts, std::string_vi
   config["output_dir"] = paths.model_dir.string();
   config["checkpoint_dir"] = paths.checkpoint_dir.string();
   std::error_code ec;
-  if (std::filesystem::exists(paths.checkpoint_dir / "state.json", ec)) {
+  if (std::filesystem::exists(paths.checkpoint_dir / "latest", ec)) {
     config["resume_from"] = paths.checkpoint_dir.string();
   }
 

@@ -1,0 +1,160 @@
+// Training jobs on real data (the breast-cancer table of examples/churn):
+// metrics, reproducibility, overrides, early validation, scoring, resume.
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "cli/cli_fixture.hpp"
+
+using namespace mlctl::testing;
+using mlctl::Json;
+
+namespace {
+
+// A train job over the example data, with the given model section.
+std::string train_job(const std::string& model, int epochs, const std::string& extra = "") {
+  return "type: train\n"
+         "task: classification\n"
+         "data:\n"
+         "  train: " +
+         (source_dir() / "examples" / "churn" / "data" / "breast_cancer.csv").string() +
+         "\n"
+         "label: diagnosis\n"
+         "model:\n" +
+         model +
+         "learning_rate: 0.01\n"
+         "num_epochs: " +
+         std::to_string(epochs) +
+         "\n"
+         "batch_size: 32\n"
+         "seed: 7\n" +
+         extra;
+}
+
+}  // namespace
+
+TEST_CASE("cli train: the churn example reaches its accuracy and AUC on the held-out split", "[cli][train][torch]") {
+  ProjectFixture project;
+  auto result = project.mlctl(
+      {"experiment", "submit", "-f", (source_dir() / "examples" / "churn" / "train.yml").string(), "-o", "json"});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  std::string id = Json::parse(result.out)["id"];
+  Json run = project.json({"run", "show", id});
+  CHECK(run["kind"] == "train");
+  CHECK(run["experiment"] == "churn");
+  CHECK(run["metrics"]["test_accuracy"].get<double>() >= 0.95);
+  CHECK(run["metrics"]["test_auc"].get<double>() >= 0.98);
+  CHECK(run["params"]["model.type"] == "linear");
+  CHECK(run["params"]["learning_rate"] == "0.01");
+  CHECK(run["inputs"]["train"] == "breast_cancer:1");  // a path is registered: lineage is kept
+  for (const char* artifact : {"outputs/model/model.json", "outputs/model/preprocessor.json",
+                               "outputs/model/weights.pt", "outputs/model/model.yaml",
+                               "outputs/evaluation/confusion_matrix.json", "outputs/evaluation/roc_curve.json"}) {
+    CHECK(std::find(run["artifacts"].begin(), run["artifacts"].end(), artifact) != run["artifacts"].end());
+  }
+  // Every epoch logged the validation metrics of a binary classifier.
+  auto epochs = project.json({"run", "metrics", id, "--name", "val_auc"});
+  CHECK(epochs.size() >= 2);
+  CHECK(project.json({"run", "metrics", id, "--name", "train_loss"}).size() == epochs.size());
+}
+
+TEST_CASE("cli train: the same seed on CPU gives the same metrics bit for bit", "[cli][train][torch]") {
+  ProjectFixture project;
+  write_text(project / "mlp.yml", train_job("  type: mlp\n  hidden_sizes: [16]\n  dropout: 0.2\n", 5,
+                                            "device: cpu\n"));
+  auto first = project.json({"experiment", "submit", "-f", "mlp.yml"});
+  auto second = project.json({"experiment", "submit", "-f", "mlp.yml"});
+  for (const char* metric : {"train_loss", "val_loss", "val_accuracy", "test_loss", "test_auc"}) {
+    CHECK(project.json({"run", "metrics", first["id"], "--name", metric, "--query", "[].value"}) ==
+          project.json({"run", "metrics", second["id"], "--name", metric, "--query", "[].value"}));
+  }
+  auto weights = [&](const Json& run) {
+    return project.json({"run", "artifacts", run["id"], "--query", "[?path=='outputs/model/weights.pt'].sha256 | [0]"});
+  };
+  CHECK(weights(first) == weights(second));
+}
+
+TEST_CASE("cli train: --set overrides hyperparameters and records them as params", "[cli][train][torch]") {
+  ProjectFixture project;
+  write_text(project / "mlp.yml", train_job("  type: mlp\n  hidden_sizes: [8]\n", 2));
+  auto run = project.json({"experiment", "submit", "-f", "mlp.yml", "--set", "model.hidden_sizes=[12,6]", "--set",
+                           "learning_rate=0.02", "--set", "optimizer=sgd"});
+  Json shown = project.json({"run", "show", run["id"]});
+  CHECK(shown["params"]["model.hidden_sizes"] == "[12,6]");
+  CHECK(shown["params"]["learning_rate"] == "0.02");
+  CHECK(shown["params"]["optimizer"] == "sgd");
+  CHECK(shown["status"] == "completed");
+}
+
+TEST_CASE("cli train: a wrong label or model type is rejected before anything trains", "[cli][train]") {
+  ProjectFixture project;
+  write_text(project / "label.yml", train_job("  type: linear\n", 2));
+  auto label = project.mlctl({"experiment", "submit", "-f", "label.yml", "--set", "label=diagnosys"});
+  CHECK(label.exit_code == 2);
+  CHECK(first_line(label.err) == "error: label.yml: label 'diagnosys' is not a column of breast_cancer:1 (did you mean 'diagnosis'?)");
+  write_text(project / "type.yml", train_job("  type: mpl\n", 2));
+  auto type = project.mlctl({"experiment", "submit", "-f", "type.yml"});
+  CHECK(type.exit_code == 2);
+  CHECK(type.err.find("unknown model type 'mpl'") != std::string::npos);
+  CHECK(type.err.find("did you mean 'mlp'") != std::string::npos);
+  CHECK(project.json({"run", "list"}).empty());
+}
+
+TEST_CASE("cli train: model predict scores a CSV with the saved preprocessing", "[cli][train][torch]") {
+  ProjectFixture project;
+  auto run = project.json({"experiment", "submit", "-f", (source_dir() / "examples" / "churn" / "train.yml").string()});
+  std::string data = (source_dir() / "examples" / "churn" / "data" / "breast_cancer.csv").string();
+  auto predictions = project.json({"model", "predict", "--run", run["id"], "--input", data});
+  REQUIRE(predictions.size() == 569);
+  int correct = 0;
+  auto labels = project.shell("tail -n +2 '" + data + "' | awk -F, '{print $NF}'").out;
+  std::istringstream lines(labels);
+  std::string label;
+  for (const auto& prediction : predictions) {
+    std::getline(lines, label);
+    correct += prediction["prediction"] == label;
+    CHECK(prediction["probabilities"].size() == 2);
+  }
+  CHECK(correct >= 540);  // 95% of all rows, training rows included
+  auto written = project.json({"model", "predict", "--run", run["id"], "--input", data, "--output", "preds.csv"});
+  CHECK(written["rows"] == 569);
+  CHECK(project.shell("head -1 preds.csv").out == "prediction,probability_benign,probability_malignant\n");
+
+  write_text(project / "partial.csv", "mean_radius,mean_texture\n1,2\n");
+  auto missing = project.mlctl({"model", "predict", "--run", run["id"], "--input", "partial.csv"});
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err.find("no column 'mean_perimeter'") != std::string::npos);
+}
+
+TEST_CASE("cli train: a run killed mid-training resumes to the same final result", "[cli][train][torch]") {
+  ProjectFixture project;
+  write_text(project / "long.yml", train_job("  type: mlp\n  hidden_sizes: [16]\n", 120, "device: cpu\n"));
+  auto reference = project.json({"experiment", "submit", "-f", "long.yml"});
+
+  auto detached = project.json({"experiment", "submit", "-f", "long.yml", "--detach"});
+  std::string id = detached["id"];
+  // Wait for a few epochs, then kill the trainer itself.
+  for (int i = 0; i < 400; ++i) {
+    auto points = project.json({"run", "metrics", id, "--query", "[?name=='train_loss'] | length(@)"});
+    if (points.get<int>() >= 10) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(project.shell("pkill -9 -f '[t]rain worker " + id + "'").exit_code == 0);
+  auto killed = project.mlctl({"run", "wait", id, "--timeout", "30", "-o", "json"});
+  CHECK(killed.exit_code == 1);
+  CHECK(Json::parse(killed.out)["status_reason"] == "killed by signal 9 (SIGKILL)");
+
+  auto resumed = project.mlctl({"experiment", "submit", "--resume", id, "-o", "json"});
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(resumed.err.find("resuming run " + id) != std::string::npos);
+  Json finished = project.json({"run", "show", id});
+  Json expected = project.json({"run", "show", reference["id"]});
+  CHECK(finished["status"] == "completed");
+  for (const char* metric : {"test_accuracy", "test_loss", "test_auc", "val_loss", "best_epoch"}) {
+    INFO(metric);
+    CHECK(finished["metrics"][metric] == expected["metrics"][metric]);
+  }
+  CHECK(project.mlctl({"experiment", "submit", "--resume", reference["id"]}).exit_code == 4);
+}
