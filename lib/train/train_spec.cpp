@@ -102,8 +102,8 @@ std::string describe(const YAML::Node& node) {
 
 std::vector<ModelType> model_types_for(std::string_view key) {
   using enum ModelType;
-  if (key == "hidden_sizes") return {mlp, text};
-  if (key == "dropout" || key == "activation") return {mlp, text, cnn};
+  // The text model and the cnn have a dense head after their features.
+  if (key == "hidden_sizes" || key == "dropout" || key == "activation") return {mlp, text, cnn};
   if (key == "vocab_size" || key == "embedding_dim" || key == "ngrams") return {text};
   if (key == "image_height" || key == "image_width" || key == "channels") return {cnn};
   return {linear, mlp, text, cnn};

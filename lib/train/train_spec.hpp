@@ -32,7 +32,7 @@
 //
 // Model keys apply to some model types only, and any other use is an error
 // ("'vocab_size' applies to model type text, not mlp"):
-//   hidden_sizes: mlp, text;  dropout, activation: mlp, text, cnn;
+//   hidden_sizes, dropout, activation: mlp, text, cnn (the dense head);
 //   vocab_size, embedding_dim, ngrams: text;
 //   image_height, image_width (both required), channels: cnn.
 // `momentum` is accepted with every optimizer, so that a sweep can vary the
@@ -90,7 +90,7 @@ struct EarlyStopping {
 // Fields that do not apply to `type` keep the defaults below.
 struct ModelSpec {
   ModelType type = ModelType::mlp;
-  std::vector<int> hidden_sizes;          // mlp: default [64], never empty; text: default []
+  std::vector<int> hidden_sizes;          // mlp: default [64], never empty; text and cnn head: default []
   double dropout = 0;                     // in [0, 1)
   std::string activation = "relu";        // relu, tanh, gelu or sigmoid
   int vocab_size = 20000;                 // text: at least 10

@@ -158,3 +158,19 @@ TEST_CASE("cli train: a run killed mid-training resumes to the same final result
   }
   CHECK(project.mlctl({"experiment", "submit", "--resume", reference["id"]}).exit_code == 4);
 }
+
+TEST_CASE("cli train: the digits example trains a CNN on 8x8 images to 95%", "[cli][train][torch]") {
+  ProjectFixture project;
+  auto run = project.json(
+      {"experiment", "submit", "-f", (source_dir() / "examples" / "digits" / "train.yml").string()});
+  CHECK(run["status"] == "completed");
+  Json shown = project.json({"run", "show", run["id"]});
+  CHECK(shown["params"]["model.type"] == "cnn");
+  CHECK(shown["metrics"]["test_accuracy"].get<double>() >= 0.95);
+  auto confusion = project.shell("mlctl run download " + run["id"].get<std::string>() +
+                                 " --artifact outputs/evaluation/confusion_matrix.json --dest out >/dev/null && "
+                                 "cat out/outputs/evaluation/confusion_matrix.json");
+  Json matrix = Json::parse(confusion.out);
+  CHECK(matrix["classes"].size() == 10);
+  CHECK(matrix["matrix"].size() == 10);
+}

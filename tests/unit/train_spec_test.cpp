@@ -400,7 +400,7 @@ TEST_CASE("train job: model keys are allowed only for the model types they apply
         "train.yml:9:3: 'vocab_size' applies to model type text, not mlp");
   check_errors({
       {with_model("  type: linear\n  hidden_sizes: [8]\n"),
-       "train.yml:6:3: 'hidden_sizes' applies to model types mlp and text, not linear"},
+       "train.yml:6:3: 'hidden_sizes' applies to model types mlp, text and cnn, not linear"},
       {with_model("  type: linear\n  dropout: 0.1\n"),
        "train.yml:6:3: 'dropout' applies to model types mlp, text and cnn, not linear"},
       {with_model("  type: linear\n  activation: relu\n"),
@@ -409,8 +409,6 @@ TEST_CASE("train job: model keys are allowed only for the model types they apply
        "train.yml:6:3: 'embedding_dim' applies to model type text, not mlp"},
       {with_model("  type: cnn\n  image_height: 8\n  image_width: 8\n  ngrams: 2\n"),
        "train.yml:8:3: 'ngrams' applies to model type text, not cnn"},
-      {with_model("  type: cnn\n  image_height: 8\n  image_width: 8\n  hidden_sizes: [8]\n"),
-       "train.yml:8:3: 'hidden_sizes' applies to model types mlp and text, not cnn"},
       {with_model("  type: text\n  channels: [8]\n  image_width: 8\n"),
        "train.yml:6:3: 'channels' applies to model type cnn, not text\n"
        "train.yml:7:3: 'image_width' applies to model type cnn, not text"},
@@ -574,7 +572,7 @@ TEST_CASE("train job: every problem is reported at once, one per line", "[train]
         "train.yml:1:7: unknown task 'regresion' (expected classification or regression; did "
         "you mean 'regression'?)\n"
         "train.yml:3:16: 'learning_rate' must be a number > 0, found '0'\n"
-        "train.yml:6:3: 'hidden_sizes' applies to model types mlp and text, not linear\n"
+        "train.yml:6:3: 'hidden_sizes' applies to model types mlp, text and cnn, not linear\n"
         "train.yml: missing required key 'label'");
 }
 
@@ -613,7 +611,7 @@ TEST_CASE("train spec: to_json writes every field and from_json reads it back", 
   CHECK(parse(with_model("  type: cnn\n  image_height: 2\n  image_width: 3\n"))
             .to_json()["model"]
             .dump() ==
-        R"({"type":"cnn","dropout":0.0,"activation":"relu","image_height":2,"image_width":3,)"
+        R"({"type":"cnn","hidden_sizes":[],"dropout":0.0,"activation":"relu","image_height":2,"image_width":3,)"
         R"("channels":[16,32]})");
   const Json minimal = parse(k_minimal_job).to_json();
   CHECK(minimal["data"]["validation"].is_null());
