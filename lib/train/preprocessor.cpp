@@ -2,6 +2,7 @@
 
 #include <mlctl/core/did_you_mean.hpp>
 #include <mlctl/core/error.hpp>
+#include <mlctl/core/json_bytes.hpp>
 
 #include <fmt/format.h>
 
@@ -132,82 +133,10 @@ Moments moments(Visit&& visit) {
   return result;
 }
 
-// Strict UTF-8 (RFC 3629), which nlohmann::json insists on when dumping.
-bool is_valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto b0 = static_cast<unsigned char>(text[i]);
-    if (b0 < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    unsigned char low = 0x80;
-    unsigned char high = 0xbf;
-    if (b0 >= 0xc2 && b0 <= 0xdf) {
-      length = 2;
-    } else if (b0 >= 0xe0 && b0 <= 0xef) {
-      length = 3;
-      if (b0 == 0xe0) low = 0xa0;
-      if (b0 == 0xed) high = 0x9f;
-    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-      length = 4;
-      if (b0 == 0xf0) low = 0x90;
-      if (b0 == 0xf4) high = 0x8f;
-    } else {
-      return false;
-    }
-    if (i + length > text.size()) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto b = static_cast<unsigned char>(text[i + k]);
-      if (b < (k == 1 ? low : 0x80) || b > (k == 1 ? high : 0xbf)) return false;
-    }
-    i += length;
-  }
-  return true;
-}
-
-// Cell texts come from files in any encoding (Latin-1 exports are common),
-// and a JSON string must be UTF-8, so other bytes are written in hex.
-Json text_to_json(std::string_view text) {
-  if (is_valid_utf8(text)) return Json(std::string(text));
-  static constexpr char k_digits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(text.size() * 2);
-  for (const char ch : text) {
-    const auto b = static_cast<unsigned char>(ch);
-    hex.push_back(k_digits[b >> 4]);
-    hex.push_back(k_digits[b & 0xf]);
-  }
-  return Json{{"bytes_hex", hex}};
-}
-
-int hex_value(char ch) {
-  if (ch >= '0' && ch <= '9') return ch - '0';
-  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-  return -1;
-}
+Json text_to_json(std::string_view text) { return bytes_to_json(text); }
 
 std::string text_from_json(const Json& json, const std::string& where) {
-  if (json.is_string()) return json.get<std::string>();
-  if (json.is_object() && json.size() == 1 && json.contains("bytes_hex") &&
-      json["bytes_hex"].is_string()) {
-    const auto& hex = json["bytes_hex"].get_ref<const std::string&>();
-    if (hex.size() % 2 != 0) {
-      parse_error(fmt::format("{}: bytes_hex has an odd number of digits", where));
-    }
-    std::string bytes;
-    bytes.reserve(hex.size() / 2);
-    for (std::size_t i = 0; i < hex.size(); i += 2) {
-      const int high = hex_value(hex[i]);
-      const int low = hex_value(hex[i + 1]);
-      if (high < 0 || low < 0) parse_error(fmt::format("{}: bytes_hex is not hexadecimal", where));
-      bytes.push_back(static_cast<char>(high * 16 + low));
-    }
-    return bytes;
-  }
-  parse_error(fmt::format("{} must be a string or {{\"bytes_hex\": ...}}", where));
+  return bytes_from_json(json, "preprocessor", where);
 }
 
 const Json& field(const Json& object, const char* name, const std::string& where) {

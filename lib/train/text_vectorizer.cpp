@@ -1,6 +1,7 @@
 #include <mlctl/train/text_vectorizer.hpp>
 
 #include <mlctl/core/error.hpp>
+#include <mlctl/core/json_bytes.hpp>
 
 #include <fmt/format.h>
 
@@ -245,78 +246,6 @@ class TermCounter {
   std::vector<TermSlot> m_slots;
 };
 
-// Strict UTF-8 (RFC 3629: no overlong forms, surrogates or code points
-// above U+10FFFF), which is what nlohmann::json insists on when dumping.
-bool is_valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto b0 = static_cast<unsigned char>(text[i]);
-    if (b0 < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    unsigned char low = 0x80;
-    unsigned char high = 0xbf;
-    if (b0 >= 0xc2 && b0 <= 0xdf) {
-      length = 2;
-    } else if (b0 >= 0xe0 && b0 <= 0xef) {
-      length = 3;
-      if (b0 == 0xe0) low = 0xa0;
-      if (b0 == 0xed) high = 0x9f;
-    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-      length = 4;
-      if (b0 == 0xf0) low = 0x90;
-      if (b0 == 0xf4) high = 0x8f;
-    } else {
-      return false;
-    }
-    if (i + length > text.size()) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto b = static_cast<unsigned char>(text[i + k]);
-      if (b < (k == 1 ? low : 0x80) || b > (k == 1 ? high : 0xbf)) return false;
-    }
-    i += length;
-  }
-  return true;
-}
-
-std::string to_hex(std::string_view bytes) {
-  static constexpr char k_digits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(bytes.size() * 2);
-  for (const char ch : bytes) {
-    const auto b = static_cast<unsigned char>(ch);
-    hex.push_back(k_digits[b >> 4]);
-    hex.push_back(k_digits[b & 0xf]);
-  }
-  return hex;
-}
-
-int hex_value(char ch) {
-  if (ch >= '0' && ch <= '9') return ch - '0';
-  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-  return -1;
-}
-
-std::string from_hex(const std::string& hex, std::size_t position) {
-  if (hex.size() % 2 != 0) {
-    parse_error(fmt::format("terms[{}]: bytes_hex has an odd number of digits", position));
-  }
-  std::string bytes;
-  bytes.reserve(hex.size() / 2);
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int high = hex_value(hex[i]);
-    const int low = hex_value(hex[i + 1]);
-    if (high < 0 || low < 0) {
-      parse_error(fmt::format("terms[{}]: bytes_hex is not hexadecimal", position));
-    }
-    bytes.push_back(static_cast<char>(high * 16 + low));
-  }
-  return bytes;
-}
-
 std::string_view as_view(const std::string& text) { return text; }
 std::string_view as_view(std::string_view text) { return text; }
 
@@ -489,11 +418,7 @@ Json TextVectorizer::to_json() const {
   for (std::size_t i = 0; i < vocab_size(); ++i) {
     const std::string_view term = term_bytes(i);
     // Text that is not UTF-8 (Latin-1 mail, say) cannot be a JSON string.
-    if (is_valid_utf8(term)) {
-      terms.push_back(std::string(term));
-    } else {
-      terms.push_back(Json{{"bytes_hex", to_hex(term)}});
-    }
+    terms.push_back(bytes_to_json(term));
   }
   return {{"format", k_format_name},
           {"version", k_format_version},
@@ -564,15 +489,7 @@ TextVectorizer TextVectorizer::from_json(const Json& json) {
   }
   for (std::size_t i = 0; i < terms.size(); ++i) {
     const Json& entry = terms[i];
-    std::string term;
-    if (entry.is_string()) {
-      term = entry.get<std::string>();
-    } else if (entry.is_object() && entry.size() == 1 && entry.contains("bytes_hex") &&
-               entry["bytes_hex"].is_string()) {
-      term = from_hex(entry["bytes_hex"].get<std::string>(), i);
-    } else {
-      parse_error(fmt::format("terms[{}] must be a string or {{\"bytes_hex\": ...}}", i));
-    }
+    std::string term = bytes_from_json(entry, "text vectorizer", fmt::format("terms[{}]", i));
     if (term.empty()) parse_error(fmt::format("terms[{}] is empty", i));
     std::int64_t count = 0;
     if (counts != nullptr) {

@@ -2,4 +2,5 @@
 # Runs every benchmark of tests/bench/ against the built mlctl ($MLCTL).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-python3 "$here/bench_tracking.py" "$@"
+python3 "$here/bench_tracking.py"
+python3 "$here/bench_training.py"
