@@ -133,7 +133,8 @@ FilterNode parse_run_filter(std::string_view expression, std::string_view source
 // Compiles a parsed filter to a boolean SQL expression over `runs r` joined with
 // `experiments e ON e.id = r.experiment_id`, to splice after WHERE. The expression is
 // self-contained (safe to combine with AND). Every literal and key is a bound parameter, never SQL
-// text. Metric, param and tag tests are EXISTS subqueries on latest_metrics, params and tags.
+// text. Metric, param and tag tests are `r.id IN (SELECT run_id ...)` subqueries on
+// latest_metrics, params and tags, which SQLite answers from their (key, value) indexes.
 // Does not throw except std::bad_alloc.
 SqlFragment compile_run_filter(const FilterNode& filter);
 

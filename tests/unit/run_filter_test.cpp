@@ -346,11 +346,12 @@ TEST_CASE("run filter: literals and keys are bound, never spliced into the SQL",
   CHECK(matching("tags.team = 'a'' or 1=1 --'") == Uids{});
 }
 
-TEST_CASE("run filter: metric comparisons compile to EXISTS subqueries", "[filter]") {
+TEST_CASE("run filter: metric comparisons compile to index-driven IN subqueries", "[filter]") {
   const SqlFragment fragment = compile_run_filter("metrics.acc > 0.9");
   CHECK(fragment.sql ==
-        "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = r.id AND m.key = ? "
-        "AND m.value > ?)");
+        "r.id IN (SELECT m.run_id FROM latest_metrics m WHERE m.key = ? AND m.value > ?)");
+  CHECK(compile_run_filter("metrics.acc is null").sql ==
+        "r.id NOT IN (SELECT m.run_id FROM latest_metrics m WHERE m.key = ?)");
   REQUIRE(fragment.params.size() == 2);
   CHECK(std::get<std::string>(fragment.params[0]) == "acc");
   CHECK(std::get<double>(fragment.params[1]) == 0.9);
