@@ -1,6 +1,7 @@
 #!/bin/sh
 # The quickstart, end to end: a project, two tracked runs of an az ml
-# command job with different learning rates, then list, show and compare.
+# command job with different learning rates, then list, show and compare;
+# then a registered dataset, native libtorch training and batch scoring.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 mlctl=${MLCTL:-mlctl}
@@ -25,4 +26,15 @@ echo "== mlctl run compare $slow $fast"
 echo "== best run by test accuracy"
 "$mlctl" run list --experiment quickstart --filter "metrics.test_accuracy > 0.9" \
   --order-by "metrics.test_accuracy desc" --top 1 -o json --query '[0].{id: id, lr: params.learning_rate, accuracy: metrics.test_accuracy}'
+
+examples=$(dirname "$here")
+echo "== mlctl data register: the churn table as a versioned dataset"
+"$mlctl" data register --name churn --path "$examples/churn/data/breast_cancer.csv" --label diagnosis \
+  -o json --query '{ref: ref, rows: rows, columns: columns, sha256: sha256}'
+echo "== native libtorch training of examples/churn/train.yml on churn:1"
+trained=$("$mlctl" experiment submit -f "$examples/churn/train.yml" --set data.train=azureml:churn:1 -o tsv --query id)
+"$mlctl" run show "$trained" -o yaml --query '{id: id, status: status, inputs: inputs, test_accuracy: metrics.test_accuracy, test_auc: metrics.test_auc, samples_per_second: metrics.samples_per_second}'
+echo "== mlctl model predict: batch scoring with the saved preprocessing"
+"$mlctl" model predict --run "$trained" --input "$examples/churn/data/breast_cancer.csv" --output "$project/predictions.csv" -o yaml
+head -4 "$project/predictions.csv"
 echo "quickstart project: $project"

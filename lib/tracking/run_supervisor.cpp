@@ -280,6 +280,9 @@ RunOutcome supervise_run(store::Db& db, store::ArtifactStore& artifacts, const s
       {"MLCTL_OUTPUTS", dir.outputs.string()},
       {"MLCTL_METRICS_FILE", dir.metrics_file.string()},
   };
+  // Progress lines may be drawn in place when the job's output reaches a
+  // terminal through us.
+  if (options.echo_output && ::isatty(2)) mlctl_env["MLCTL_PROGRESS"] = "tty";
   // Jobs call `mlctl run log`: the mlctl that runs them comes first on PATH.
   const char* inherited_path = std::getenv("PATH");
   std::string path = spec.environment.count("PATH") ? spec.environment.at("PATH")

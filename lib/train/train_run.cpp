@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <cctype>
 #include <fstream>
 #include <numeric>
@@ -168,6 +170,48 @@ void write_manifest(const std::filesystem::path& model_dir, const Json& model) {
   }
   write_file_atomic(model_dir / "model.yaml", yaml);
 }
+
+// One line per epoch on stderr: epoch, losses, the main validation metric,
+// samples/s and the time left. On a terminal (the foreground supervisor
+// sets MLCTL_PROGRESS=tty) the line is rewritten in place.
+class ProgressLine {
+ public:
+  ProgressLine(int epochs, std::int64_t rows, bool classification)
+      : m_epochs(epochs), m_rows(rows), m_classification(classification),
+        m_live(std::getenv("MLCTL_PROGRESS") && std::string_view(std::getenv("MLCTL_PROGRESS")) == "tty"),
+        m_started(std::chrono::steady_clock::now()) {}
+
+  void epoch_done(std::int64_t epoch, const Json& values) {
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
+    double per_epoch = elapsed / double(++m_seen);  // a resumed run starts past epoch 1
+    double eta = per_epoch * double(m_epochs - epoch);
+    const char* main_metric = m_classification ? "val_accuracy" : "val_rmse";
+    std::string line = fmt::format("epoch {}/{}  train_loss {:.4f}  val_loss {:.4f}", epoch, m_epochs,
+                                   values.value("train_loss", 0.0), values.value("val_loss", 0.0));
+    if (values.contains(main_metric)) line += fmt::format("  {} {:.4f}", main_metric, values[main_metric].get<double>());
+    line += fmt::format("  {:.0f} samples/s  ETA {:.1f}s", per_epoch > 0 ? double(m_rows) / per_epoch : 0.0, eta);
+    if (m_live) {
+      std::fprintf(stderr, "\r%-100s", line.c_str());
+    } else {
+      std::fprintf(stderr, "%s\n", line.c_str());
+    }
+    std::fflush(stderr);
+    m_printed = true;
+  }
+
+  void finish() {
+    if (m_live && m_printed) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  int m_epochs;
+  std::int64_t m_rows;
+  bool m_classification;
+  bool m_live;
+  bool m_printed = false;
+  int m_seen = 0;
+  std::chrono::steady_clock::time_point m_started;
+};
 
 std::string csv_escape(std::string_view text) {
   if (text.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(text);
@@ -350,6 +394,7 @@ Json run_training(store::Db& db, store::ArtifactStore& artifacts, std::string_vi
   };
   MlctlSplit train_view = train.view(), validation_view = validation.view();
   MlctlSplit test_view = test ? test->view() : MlctlSplit{};
+  ProgressLine progress(spec.num_epochs, train.rows, classification);
   Json result = Backend::get().train(config, train_view, validation_view, test ? &test_view : nullptr,
                                      [&](const Json& epoch) {
                                        Json values = epoch;
@@ -359,9 +404,9 @@ Json run_training(store::Db& db, store::ArtifactStore& artifacts, std::string_vi
                                          it = it->is_number() ? std::next(it) : values.erase(it);
                                        }
                                        log_metrics(values, step);
-                                       std::fprintf(stderr, "epoch %lld/%d  %s\n", static_cast<long long>(step),
-                                                    spec.num_epochs, values.dump().c_str());
+                                       progress.epoch_done(step, values);
                                      });
+  progress.finish();
 
   Json final_metrics = Json::object();
   if (result.contains("test") && result["test"].is_object()) {
