@@ -6,6 +6,7 @@
 #include <iostream>
 #include <unistd.h>
 
+#include <mlctl/core/clock.hpp>
 #include <mlctl/core/error.hpp>
 
 #include "cli/command_env.hpp"
@@ -51,6 +52,7 @@ std::string command_path(const CLI::App* app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const double started = mlctl::monotonic_seconds();
   CommandEnv env;
   CLI::App app{"mlctl: train, track, tune, register and serve models on one machine.", "mlctl"};
   app.fallthrough();
@@ -108,5 +110,6 @@ int main(int argc, char** argv) {
                 "this is a bug in mlctl; please report it with the command you ran");
     return 70;
   }
+  env.report_timing(mlctl::monotonic_seconds() - started);
   return env.exit_code;
 }

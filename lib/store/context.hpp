@@ -35,6 +35,8 @@ class Context {
   // Settings from the files and environment. Throws on a bad settings file.
   const Settings& settings();
   const std::filesystem::path& working_dir() const { return m_options.working_dir; }
+  // The database if it was opened, else nullptr.
+  const Db* opened_db() const { return m_db ? &*m_db : nullptr; }
 
  private:
   ContextOptions m_options;

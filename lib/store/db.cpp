@@ -2,7 +2,13 @@
 
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cerrno>
+
+#include <algorithm>
 #include <cstdlib>
 #include <random>
 #include <thread>
@@ -119,26 +125,41 @@ Db::Db(Db&& other) noexcept
     : m_handle(other.m_handle),
       m_path(std::move(other.m_path)),
       m_busy_timeout_ms(other.m_busy_timeout_ms),
+      m_writer_lock_fd(other.m_writer_lock_fd),
       m_transaction_depth(other.m_transaction_depth) {
+  m_longest_wait = other.m_longest_wait;
   other.m_handle = nullptr;
-  if (m_handle) sqlite3_busy_handler(m_handle, &Db::busy_handler, this);
+  other.m_writer_lock_fd = -1;
+  if (m_handle) {
+    // The callbacks carry `this`: point them at the new object.
+    sqlite3_busy_handler(m_handle, &Db::busy_handler, this);
+    sqlite3_wal_hook(m_handle, &Db::on_wal_commit, this);
+  }
 }
 
 Db& Db::operator=(Db&& other) noexcept {
   if (this != &other) {
     if (m_handle) sqlite3_close_v2(m_handle);
+    if (m_writer_lock_fd >= 0) ::close(m_writer_lock_fd);
     m_handle = other.m_handle;
+    m_writer_lock_fd = other.m_writer_lock_fd;
+    other.m_writer_lock_fd = -1;
+    m_longest_wait = other.m_longest_wait;
     m_path = std::move(other.m_path);
     m_busy_timeout_ms = other.m_busy_timeout_ms;
     m_transaction_depth = other.m_transaction_depth;
     other.m_handle = nullptr;
-    if (m_handle) sqlite3_busy_handler(m_handle, &Db::busy_handler, this);
+    if (m_handle) {
+      sqlite3_busy_handler(m_handle, &Db::busy_handler, this);
+      sqlite3_wal_hook(m_handle, &Db::on_wal_commit, this);
+    }
   }
   return *this;
 }
 
 Db::~Db() {
   if (m_handle) sqlite3_close_v2(m_handle);
+  if (m_writer_lock_fd >= 0) ::close(m_writer_lock_fd);
 }
 
 Db Db::open(const std::filesystem::path& path, const std::vector<Migration>& migrations, bool create) {
@@ -152,6 +173,7 @@ Db Db::open(const std::filesystem::path& path, const std::vector<Migration>& mig
     throw Error(ErrorKind::store, fmt::format("cannot open database '{}': {}", path.string(), message));
   }
   Db db(handle, path);
+  db.m_writer_lock_fd = ::open((path.string() + ".writer-lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   db.configure();
   db.migrate(migrations);
   return db;
@@ -178,18 +200,22 @@ void Db::configure() {
   sqlite3_db_config(m_handle, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   int persist_wal = 1;
   sqlite3_file_control(m_handle, "main", SQLITE_FCNTL_PERSIST_WAL, &persist_wal);
-  sqlite3_wal_hook(m_handle, &Db::on_wal_commit, nullptr);
+  sqlite3_wal_hook(m_handle, &Db::on_wal_commit, this);
   // WAL lets readers run beside the one writer; NORMAL sync is still
   // consistent after a crash (the last commits may be lost on power loss).
   exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
        " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;");
 }
 
-int Db::on_wal_commit(void*, sqlite3* handle, const char* schema, int frames) {
+int Db::on_wal_commit(void* self, sqlite3* handle, const char* schema, int frames) {
   if (frames >= k_wal_checkpoint_frames) {
-    // TRUNCATE resets the WAL to empty; if readers hold it (SQLITE_BUSY) a
-    // later commit tries again.
+    // TRUNCATE empties the WAL, but it waits for every reader and holds
+    // the writer lock meanwhile, so other writers would queue behind it.
+    // Try it without waiting (no busy handler): if anyone is busy it
+    // returns SQLITE_BUSY at once and a later commit tries again.
+    sqlite3_busy_handler(handle, nullptr, nullptr);
     sqlite3_wal_checkpoint_v2(handle, schema, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    sqlite3_busy_handler(handle, &Db::busy_handler, self);
   }
   return SQLITE_OK;
 }
@@ -198,6 +224,7 @@ int Db::busy_handler(void* self, int attempt) {
   auto* db = static_cast<Db*>(self);
   double now = monotonic_seconds();
   if (attempt == 0) db->m_busy_since = now;
+  db->m_longest_wait = std::max(db->m_longest_wait, now - db->m_busy_since);
   if ((now - db->m_busy_since) * 1000.0 > db->m_busy_timeout_ms) return 0;
   // Short, jittered sleeps: the lock holder's transactions are a few ms at
   // most, and waiters must not oversleep the moment it frees the lock.
@@ -227,11 +254,37 @@ void Db::exec(std::string_view sql) const {
   }
 }
 
+namespace {
+
+// Holds the project's writer lock (flock) for one write transaction.
+class WriterLock {
+ public:
+  WriterLock(int fd, double& longest_wait) : m_fd(fd) {
+    if (m_fd < 0) return;
+    if (::flock(m_fd, LOCK_EX | LOCK_NB) == 0) return;
+    double started = monotonic_seconds();
+    while (::flock(m_fd, LOCK_EX) != 0 && errno == EINTR) {
+    }
+    longest_wait = std::max(longest_wait, monotonic_seconds() - started);
+  }
+  ~WriterLock() {
+    if (m_fd >= 0) ::flock(m_fd, LOCK_UN);
+  }
+  WriterLock(const WriterLock&) = delete;
+  WriterLock& operator=(const WriterLock&) = delete;
+
+ private:
+  int m_fd;
+};
+
+}  // namespace
+
 void Db::write_transaction(const std::function<void()>& fn) {
   if (m_transaction_depth > 0) {
     fn();
     return;
   }
+  WriterLock writer(m_writer_lock_fd, m_longest_wait);
   exec("BEGIN IMMEDIATE");
   m_transaction_depth = 1;
   try {

@@ -97,7 +97,10 @@ class Db {
 
   // Runs `fn` inside BEGIN IMMEDIATE ... COMMIT, so the write lock is taken
   // up front (no deadlock-prone lock upgrades); rolls back if `fn` throws.
-  // Nested calls join the outer transaction.
+  // Nested calls join the outer transaction. Writers of one project first
+  // queue on a kernel file lock, which wakes the next one the moment the
+  // lock is free; SQLite's own lock is polled, and under contention a
+  // waiter can lose the race again and again (stalls of 200+ ms).
   void write_transaction(const std::function<void()>& fn);
   // Runs `fn` inside a read transaction: one consistent snapshot.
   void read_transaction(const std::function<void()>& fn);
@@ -109,20 +112,26 @@ class Db {
 
   // How long a statement waits for another writer before failing.
   void set_busy_timeout_ms(int milliseconds) { m_busy_timeout_ms = milliseconds; }
+  // The longest time one statement has waited for another process's lock
+  // on this connection, in seconds (to within one retry interval).
+  double longest_lock_wait() const { return m_longest_wait; }
 
  private:
   Db(sqlite3* handle, std::filesystem::path path);
   void configure();
   void migrate(const std::vector<Migration>& migrations);
   static int busy_handler(void* self, int attempt);
-  static int on_wal_commit(void* unused, sqlite3* handle, const char* schema, int frames);
+  static int on_wal_commit(void* self, sqlite3* handle, const char* schema, int frames);
   // WAL length (pages) at which a committing writer checkpoints it.
   static constexpr int k_wal_checkpoint_frames = 128;
 
   sqlite3* m_handle = nullptr;
   std::filesystem::path m_path;
+  // <database>.writer-lock, flock'ed around write transactions (-1: none).
+  int m_writer_lock_fd = -1;
   int m_busy_timeout_ms = 30000;
   double m_busy_since = 0;
+  double m_longest_wait = 0;
   int m_transaction_depth = 0;
 };
 

@@ -115,7 +115,9 @@ def main():
     ids = [json.loads(run(["run", "create", "-e", "concurrent", "-o", "json"], env).stdout)["id"]
            for _ in range(writers)]
     longest = [0.0] * writers
+    lock_waits = [0.0] * writers
     failures = []
+    timing_env = dict(env, MLCTL_TIMING="1")
 
     def writer(index):
         call_args = []
@@ -123,8 +125,12 @@ def main():
             call_args += ["--metric", f"w{k}={index}"]
         for i in range(calls_each):
             begin = time.perf_counter()
-            result = run(["run", "log", "--run", ids[index], "--step", str(i)] + call_args, env, check=False)
+            result = run(["run", "log", "--run", ids[index], "--step", str(i)] + call_args, timing_env, check=False)
             longest[index] = max(longest[index], time.perf_counter() - begin)
+            for line in result.stderr.splitlines():
+                if line.startswith("timing: "):
+                    wait = float(line.split("lock_wait_ms=")[1]) / 1000.0
+                    lock_waits[index] = max(lock_waits[index], wait)
             if result.returncode != 0:
                 failures.append(result.stderr)
 
@@ -141,6 +147,7 @@ def main():
         assert stored == calls_each * per_call, f"run {run_id} stored {stored} points"
     results["concurrent_points_per_s"] = total / elapsed
     results["concurrent_longest_call_ms"] = max(longest) * 1000
+    results["concurrent_longest_lock_wait_ms"] = max(lock_waits) * 1000
     results["concurrent_failures"] = len(failures)
 
     shutil.rmtree(workdir)

@@ -90,6 +90,14 @@ void CommandEnv::RowPrinter::finish() {
   }
 }
 
+void CommandEnv::report_timing(double wall_seconds) const {
+  const char* wanted = std::getenv("MLCTL_TIMING");
+  if (!wanted || !*wanted) return;
+  double lock_wait = 0;
+  if (m_context && m_context->opened_db()) lock_wait = m_context->opened_db()->longest_lock_wait();
+  std::cerr << fmt::format("timing: wall_ms={:.3f} lock_wait_ms={:.3f}\n", wall_seconds * 1000.0, lock_wait * 1000.0);
+}
+
 void CommandEnv::note(std::string_view message) const {
   std::cerr << (stderr_color() ? "\033[2mnote:\033[0m " : "note: ") << message << '\n';
 }

@@ -54,6 +54,10 @@ class CommandEnv {
     Json m_rows = Json::array();
   };
 
+  // With MLCTL_TIMING set: one line on stderr with the command's wall time
+  // and its longest wait for the database lock (benchmarks read it).
+  void report_timing(double wall_seconds) const;
+
   // One line on stderr: "note: ..." / "warning: ...".
   void note(std::string_view message) const;
   void warn(std::string_view message) const;
