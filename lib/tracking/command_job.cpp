@@ -667,6 +667,8 @@ std::optional<std::string> substitute(std::string_view text,
 
 }  // namespace
 
+const std::vector<std::string>& cloud_only_command_fields() { return k_cloud_only_fields; }
+
 std::string job_type(const YAML::Node& root, std::string_view source_name) {
   if (!root.IsMap()) return "command";
   const YAML::Node type = root["type"];

@@ -51,6 +51,10 @@ struct CommandJobSpec {
   std::vector<std::string> notices;
 };
 
+// Fields of a command job that only the cloud honours ("environment",
+// "compute", ...): accepted and ignored when running locally.
+const std::vector<std::string>& cloud_only_command_fields();
+
 // The top-level `type` of a job document: its text, or "command" when absent,
 // null or empty (as az does) or when `root` is not a map (the job parser then says
 // what is wrong). Throws Error(invalid_argument) "SOURCE:LINE:COL: 'type' must

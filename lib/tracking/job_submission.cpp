@@ -40,13 +40,13 @@ void prepare_job_file(const SubmitRequest& request, const store::ProjectPaths& p
                       LaunchSpec& launch) {
   const std::filesystem::path& file = *request.job_file;
   std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) {
+  if (!request.job_text && !std::filesystem::exists(file, ec)) {
     throw Error(ErrorKind::not_found, fmt::format("job file '{}' does not exist", file.string()));
   }
-  if (std::filesystem::is_directory(file, ec)) {
+  if (!request.job_text && std::filesystem::is_directory(file, ec)) {
     throw Error(ErrorKind::invalid_argument, fmt::format("job file '{}' is a directory, not a YAML file", file.string()));
   }
-  std::string text = read_file(file);
+  std::string text = request.job_text ? *request.job_text : read_file(file);
   std::filesystem::path base_dir = std::filesystem::absolute(file).parent_path();
   CommandJobSpec job = parse_command_job(text, file.string(), base_dir, request.set_overrides);
   check_input_paths(job);

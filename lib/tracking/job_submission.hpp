@@ -28,6 +28,10 @@ using DatasetResolver = std::function<ResolvedDataset(std::string_view reference
 // command job) or a command line, plus flags that win over the file.
 struct SubmitRequest {
   std::optional<std::filesystem::path> job_file;
+  // The job document itself, when it is not read from job_file (a sweep's
+  // trial); job_file then only names it in messages and gives the
+  // directory relative paths start from.
+  std::optional<std::string> job_text;
   std::vector<std::string> set_overrides;  // --set path=value, applied to the job file
   std::vector<std::string> command;        // after `--`
   std::optional<std::string> experiment;

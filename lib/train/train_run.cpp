@@ -230,7 +230,8 @@ tracking::PreparedRun prepare_train_run(const tracking::SubmitRequest& request, 
                                         const std::string& mlctl_executable) {
   const std::filesystem::path& file = *request.job_file;
   std::filesystem::path base_dir = std::filesystem::absolute(file).parent_path();
-  TrainSpec spec = parse_train_job(read_file(file), file.string(), base_dir, request.set_overrides);
+  TrainSpec spec = parse_train_job(request.job_text ? *request.job_text : read_file(file), file.string(), base_dir,
+                                   request.set_overrides);
 
   tracking::PreparedRun prepared;
   data::DatasetStore datasets(db, artifacts);
@@ -281,8 +282,9 @@ tracking::PreparedRun prepare_submission(const tracking::SubmitRequest& request,
                                          const std::string& mlctl_executable) {
   if (request.job_file && request.command.empty()) {
     std::error_code ec;
-    if (std::filesystem::is_regular_file(*request.job_file, ec)) {
-      YAML::Node root = load_yaml(read_file(*request.job_file), request.job_file->string());
+    if (request.job_text || std::filesystem::is_regular_file(*request.job_file, ec)) {
+      YAML::Node root =
+          load_yaml(request.job_text ? *request.job_text : read_file(*request.job_file), request.job_file->string());
       if (tracking::job_type(root) == "train") {
         return prepare_train_run(request, db, artifacts, project, mlctl_executable);
       }

@@ -4,7 +4,7 @@
 #include <mlctl/core/process.hpp>
 #include <mlctl/core/error.hpp>
 #include <mlctl/data/dataset_store.hpp>
-#include <mlctl/train/train_run.hpp>
+#include <mlctl/sweep/sweep_run.hpp>
 #include <mlctl/tracking/job_submission.hpp>
 #include <mlctl/tracking/run_store.hpp>
 #include <mlctl/tracking/run_supervisor.hpp>
@@ -71,11 +71,12 @@ void submit(CommandEnv& env, const SubmitOptions& options) {
     if (!options.file.empty() || !options.command.empty()) {
       throw Error(ErrorKind::invalid_argument, "--resume continues a run as it was: give no job file or command");
     }
-    train::requeue_for_resume(context.db(), options.resume);
+    sweep::requeue_for_resume(context.db(), options.resume);
     run = runs.get(options.resume, false);
-    env.note(fmt::format("resuming run {} from its last checkpoint", run.id));
+    env.note(run.kind == "sweep" ? fmt::format("resuming sweep {}: finished trials are kept", run.id)
+                                 : fmt::format("resuming run {} from its last checkpoint", run.id));
   } else {
-    tracking::PreparedRun prepared = train::prepare_submission(request, context.db(), context.artifacts(),
+    tracking::PreparedRun prepared = sweep::prepare_submission(request, context.db(), context.artifacts(),
                                                                context.project(), current_executable());
     for (const auto& notice : prepared.notices) env.note(notice);
     run = runs.create(prepared.run);
@@ -105,7 +106,7 @@ void register_submit_command(CLI::App& experiment, CommandEnv& env) {
   auto options = std::make_shared<SubmitOptions>();
   auto* command = experiment.add_subcommand(
       "submit", "Run a command (after --) or an az ml command-job file as a tracked run");
-  command->add_option("-f,--file", options->file, "Job file in the az ml v2 command-job format (type: command)");
+  command->add_option("-f,--file", options->file, "Job file: an az ml v2 command job, a sweep job (type: sweep) or an mlctl train job (type: train)");
   command->add_option("-e,--experiment", options->experiment, "Experiment (created if missing)")
       ->envname("MLCTL_EXPERIMENT");
   command->add_option("-n,--name", options->name, "Display name of the run");
@@ -116,7 +117,7 @@ void register_submit_command(CLI::App& experiment, CommandEnv& env) {
       ;
   command->add_option("--parent", options->parent, "Parent run id: submit as a child run");
   command->add_option("--timeout", options->timeout, "Cancel the run after this many seconds (marked failed)");
-  command->add_option("--resume", options->resume, "Continue a failed or canceled training run from its last checkpoint");
+  command->add_option("--resume", options->resume, "Continue a failed or canceled training run (from its last checkpoint) or sweep (keeping finished trials)");
   command->add_flag("--detach", options->detach, "Return the run id at once; the run goes on in the background");
   set_examples(*command,
                "mlctl experiment submit --experiment demo --param lr=0.01 -- python train.py --lr 0.01\n"
