@@ -282,8 +282,8 @@ class BayesianSampler : public Sampler {
     // Past max_model_trials the model's trials change little from one
     // proposal to the next: refitting the hyperparameters every fourth
     // trial keeps the cost of a proposal flat.
-    bool refit = observed_ids.size() + pending_ids.size() < limit || index % 4 == 0;
-    fit_hyperparameters(gp, width, refit);
+    bool full_model = observed_ids.size() + pending_ids.size() >= limit;
+    fit_hyperparameters(gp, width, !full_model || index % 4 == 0, full_model);
 
     // Candidates: uniform ones, ones near the best trials, then a local
     // search from the best few.
@@ -360,7 +360,7 @@ class BayesianSampler : public Sampler {
     return top.front().point;
   }
 
-  void fit_hyperparameters(GaussianProcess& gp, std::size_t width, bool refit) {
+  void fit_hyperparameters(GaussianProcess& gp, std::size_t width, bool refit, bool refit_light) {
     auto objective = [&](const Hyper& h) {
       return gp.fit(h) ? gp.log_likelihood() + log_prior(h) : -std::numeric_limits<double>::infinity();
     };
@@ -369,7 +369,9 @@ class BayesianSampler : public Sampler {
     if (m_last_fit.log_length.size() == width) {
       current = m_last_fit;
       if (!refit && gp.fit(current)) return;
-      steps = {0.5, 0.2};
+      // Past max_model_trials (refit every fourth trial) one fine pass
+      // keeps even a refitting proposal within a couple of milliseconds.
+      steps = refit_light ? std::vector<double>{0.25} : std::vector<double>{0.5, 0.2};
     } else {
       current.log_length.assign(width, 0);
       double best_value = -std::numeric_limits<double>::infinity();

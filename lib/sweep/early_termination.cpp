@@ -177,10 +177,11 @@ std::optional<std::string> truncation_selection(const EarlyTermination& policy, 
     if (ranked(other)) values.push_back(other.values[k - 1]);
   }
   std::size_t n = values.size();
-  if (n < 2) return std::nullopt;
-  // The epsilon keeps a product such as 10 * 30 / 100 from flooring to 2
-  // when the percentage is not exact in binary.
-  auto truncated = std::size_t(std::floor(double(n) * policy.truncation_percentage / 100 + 1e-9));
+  // The percentage is checked here too because a policy set in code has not
+  // been through the parser: at most n - 1 are truncated, so one trial is
+  // always left to survive and compare with.
+  if (n < 2 || !(policy.truncation_percentage > 0)) return std::nullopt;
+  auto truncated = std::min(n - 1, std::size_t(std::floor(double(n) * policy.truncation_percentage / 100)));
   if (truncated == 0) return std::nullopt;
   std::sort(values.begin(), values.end(), [goal](double a, double b) { return is_better(goal, a, b); });
   // The worst value that survives: a trial tied with it survives too, so

@@ -171,6 +171,7 @@ class MetricsTail {
     double now = unix_now();
     if (m_fd >= 0) {
       char buffer[1 << 16];
+  int quiet_wait_ms = 0;
       while (true) {
         ssize_t n = ::read(m_fd, buffer, sizeof buffer);
         if (n < 0 && errno == EINTR) continue;
@@ -322,6 +323,7 @@ RunOutcome supervise_run(store::Db& db, store::ArtifactStore& artifacts, const s
   std::optional<double> exited_at;
   std::array<pollfd, 2> fds = {pollfd{out_pipe.read_end, POLLIN, 0}, pollfd{err_pipe.read_end, POLLIN, 0}};
   char buffer[1 << 16];
+  int quiet_wait_ms = 0;
 
   while (true) {
     bool pipes_open = fds[0].fd >= 0 || fds[1].fd >= 0;
@@ -343,7 +345,10 @@ RunOutcome supervise_run(store::Db& db, store::ArtifactStore& artifacts, const s
         }
       }
     } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+      // The job closed its output, so it is usually exiting: look again
+      // soon, backing off to the poll interval if it lives on.
+      quiet_wait_ms = std::min(timeout_ms, std::max(1, quiet_wait_ms * 2));
+      std::this_thread::sleep_for(std::chrono::milliseconds(quiet_wait_ms));
     }
 
     double now = monotonic_seconds();

@@ -244,6 +244,8 @@ TEST_CASE("early termination: truncation_selection stops the lowest percentage b
   CHECK(stopped(truncation(25), Goal::maximize, k_accuracy, 1) == Indices{2});
   // 75%: floor(4 * 0.75) = 3 at k=2: all but A.
   CHECK(stopped(truncation(75), Goal::maximize, k_accuracy, 2) == Indices{1, 2, 3});
+  // 100% is rejected by the parser; set in code it still leaves the best.
+  CHECK(stopped(truncation(100), Goal::maximize, k_accuracy, 2) == Indices{1, 2, 3});
 }
 
 TEST_CASE("early termination: truncation_selection ranks the value at k, not the best so far", "[sweep]") {
