@@ -339,3 +339,19 @@ TEST_CASE("cli sweep: a train trial gets the sampled values as overrides", "[cli
   }
   CHECK(project.json({"sweep", "best", Json::parse(result.out)["id"].get<std::string>()})["value"].get<double>() > 0.8);
 }
+
+TEST_CASE("cli sweep: limits.timeout ends the sweep with what it found", "[cli][sweep]") {
+  ProjectFixture project;
+  write_objective(project);
+  write_text(project / "sweep.yml", sweep_file("{type: random, seed: 4}", "{max_total_trials: 50, timeout: 1}", "",
+                                               "  environment_variables: {SLEEP: '0.3'}\n"));
+  auto result = project.mlctl({"experiment", "submit", "-f", "sweep.yml", "-o", "json"});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  CHECK(result.err.find("stopping: the sweep reached its timeout of 1s") != std::string::npos);
+  std::string id = Json::parse(result.out)["id"];
+  Json trials = trials_of(project, id);
+  CHECK(trials.size() >= 2);
+  CHECK(trials.size() <= 5);
+  CHECK(project.json({"sweep", "best", id})["value"].is_number());
+}
