@@ -238,6 +238,18 @@ std::vector<std::pair<std::string, DatasetVersion>> DatasetStore::run_inputs(std
 
 void DatasetStore::remove(const DatasetVersion& dataset, bool force) {
   m_db.write_transaction([&] {
+    std::vector<std::string> models;
+    auto model_stmt = m_db.prepare(
+        "SELECT DISTINCT v.name || ':' || v.version FROM model_datasets m JOIN model_versions v ON v.id = m.version_id "
+        "WHERE m.dataset_id = ? ORDER BY 1");
+    model_stmt.bind(1, dataset.row_id);
+    while (model_stmt.step()) models.push_back(model_stmt.get_text(0));
+    if (!models.empty() && !force) {
+      throw Error(ErrorKind::already_exists,
+                  fmt::format("dataset {} trained {} registered model(s) ({}{})", dataset.ref(), models.size(),
+                              models.front(), models.size() > 1 ? ", ..." : ""),
+                  "pass --force to delete it anyway (those models lose their lineage to it)");
+    }
     auto runs = referencing_runs(dataset);
     if (!runs.empty() && !force) {
       throw Error(ErrorKind::already_exists,
@@ -245,6 +257,7 @@ void DatasetStore::remove(const DatasetVersion& dataset, bool force) {
                               runs.size() > 1 ? ", ..." : ""),
                   "pass --force to delete it anyway (those runs lose their lineage to it)");
     }
+    m_db.prepare("DELETE FROM model_datasets WHERE dataset_id = ?").bind(1, dataset.row_id).run();
     m_db.prepare("DELETE FROM run_inputs WHERE dataset_id = ?").bind(1, dataset.row_id).run();
     m_db.prepare("DELETE FROM datasets WHERE id = ?").bind(1, dataset.row_id).run();
   });

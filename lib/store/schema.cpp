@@ -120,6 +120,68 @@ CREATE TABLE run_inputs (
 CREATE INDEX run_inputs_dataset ON run_inputs(dataset_id);
 )sql";
 
+// Version 4: the model registry. A version's files are blobs of the
+// artifact store (shared with the run that made them); aliases point at
+// versions, and every move of an alias is kept in its history.
+constexpr std::string_view k_v4_models = R"sql(
+CREATE TABLE model_versions (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  format TEXT NOT NULL,
+  content_digest TEXT NOT NULL,
+  source_run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  source_run_uid TEXT,
+  source_path TEXT,
+  description TEXT NOT NULL DEFAULT '',
+  metrics TEXT NOT NULL DEFAULT '{}',
+  schema TEXT NOT NULL DEFAULT 'null',
+  created_at REAL NOT NULL,
+  created_by TEXT NOT NULL DEFAULT '',
+  archived INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (name, version)
+);
+CREATE INDEX model_versions_content ON model_versions(name, content_digest);
+CREATE TABLE model_files (
+  version_id INTEGER NOT NULL REFERENCES model_versions(id) ON DELETE CASCADE,
+  path TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  PRIMARY KEY (version_id, path)
+) WITHOUT ROWID;
+CREATE TABLE model_tags (
+  version_id INTEGER NOT NULL REFERENCES model_versions(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (version_id, key)
+) WITHOUT ROWID;
+CREATE TABLE model_datasets (
+  version_id INTEGER NOT NULL REFERENCES model_versions(id) ON DELETE CASCADE,
+  input TEXT NOT NULL,
+  dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+  PRIMARY KEY (version_id, input)
+) WITHOUT ROWID;
+CREATE INDEX model_datasets_dataset ON model_datasets(dataset_id);
+CREATE TABLE model_aliases (
+  name TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  version_id INTEGER NOT NULL REFERENCES model_versions(id),
+  set_at REAL NOT NULL,
+  PRIMARY KEY (name, alias)
+) WITHOUT ROWID;
+CREATE TABLE model_alias_history (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  version INTEGER,
+  previous_version INTEGER,
+  reason TEXT NOT NULL DEFAULT '',
+  changed_at REAL NOT NULL,
+  changed_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX model_alias_history_alias ON model_alias_history(name, alias);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& project_migrations() {
@@ -127,6 +189,7 @@ const std::vector<Migration>& project_migrations() {
       {1, k_v1_tracking},
       {2, k_v2_search},
       {3, k_v3_datasets},
+      {4, k_v4_models},
   };
   return migrations;
 }
