@@ -88,7 +88,7 @@ TEST_CASE("search space: choice gives only its values, each for an equal share o
   CHECK(p.unit_of(Json(64)) == 0.625);  // the centre of the third cell
 }
 
-TEST_CASE("search space: randint gives integers in [lower, upper)", "[sweep]") {
+TEST_CASE("search space: randint gives integers from lower up to, not including, upper", "[sweep]") {
   const Parameter p = parameter("{type: randint, lower: -2, upper: 3}");
   std::set<std::int64_t> seen;
   for (double u : unit_samples()) {
