@@ -105,4 +105,14 @@ std::vector<float> Backend::predict(const std::filesystem::path& model_dir, cons
   return output;
 }
 
+std::vector<float> Backend::predict_script(const std::filesystem::path& model_file, const MlctlSplit& data,
+                                           std::int64_t outputs_per_row) const {
+  if (m_api->abi_version < 2 || !m_api->predict_script) {
+    throw Error(ErrorKind::not_supported, fmt::format("the backend {} cannot score TorchScript models", m_path.string()));
+  }
+  std::vector<float> output(std::size_t(data.rows * outputs_per_row));
+  take(m_api->predict_script(model_file.c_str(), &data, output.data(), std::int64_t(output.size())));
+  return output;
+}
+
 }  // namespace mlctl

@@ -28,6 +28,12 @@ class Backend {
   // Scores `data` with the model directory; returns rows x outputs floats.
   std::vector<float> predict(const std::filesystem::path& model_dir, const MlctlSplit& data,
                              std::int64_t outputs_per_row) const;
+  // Scores `data.features` with a TorchScript module file; returns its raw
+  // outputs, rows x outputs_per_row floats. Throws Error(train) when the
+  // module returns another shape, Error(not_supported) for a backend
+  // without TorchScript support.
+  std::vector<float> predict_script(const std::filesystem::path& model_file, const MlctlSplit& data,
+                                    std::int64_t outputs_per_row) const;
   const std::filesystem::path& path() const { return m_path; }
 
  private:

@@ -4,7 +4,9 @@
  * start. Plain C so that no C++ type or exception crosses the boundary.
  *
  * Versioning: the backend exports `mlctl_backend_v1`; an incompatible change
- * adds `mlctl_backend_v2` and the loader asks for the version it knows. */
+ * adds `mlctl_backend_v2` and the loader asks for the version it knows.
+ * Members added at the end of the table raise `abi_version` (2 added
+ * predict_script); the loader checks it before using them. */
 #ifndef MLCTL_CORE_BACKEND_ABI_H
 #define MLCTL_CORE_BACKEND_ABI_H
 
@@ -60,6 +62,13 @@ typedef struct MlctlBackendV1 {
    * weights.pt): writes rows x outputs floats (class probabilities, or the
    * scaled regression value) to `output`, which holds `output_size`. */
   MlctlBackendResult* (*predict)(const char* model_dir, const MlctlSplit* data, float* output, int64_t output_size);
+  /* abi_version >= 2: scores `data.features` with a TorchScript module
+   * (torch.jit.save) called as module(features) on a rows x cols float
+   * tensor; it must return rows x (output_size / rows) values (logits, or
+   * one regression value), written to `output`. Another shape is an
+   * error naming it. */
+  MlctlBackendResult* (*predict_script)(const char* model_file, const MlctlSplit* data, float* output,
+                                        int64_t output_size);
 } MlctlBackendV1;
 
 typedef const MlctlBackendV1* (*MlctlBackendEntryV1)(void);

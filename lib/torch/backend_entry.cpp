@@ -15,6 +15,7 @@
 #include <mlctl/core/error.hpp>
 #include <mlctl/core/json.hpp>
 
+#include "script_module.hpp"
 #include "trainer.hpp"
 
 namespace {
@@ -89,7 +90,14 @@ MlctlBackendResult* predict(const char* model_dir, const MlctlSplit* data, float
   });
 }
 
-const MlctlBackendV1 k_backend = {1, &describe, &free_result, &train, &predict};
+MlctlBackendResult* predict_script(const char* model_file, const MlctlSplit* data, float* output, int64_t output_size) {
+  return guarded([&] {
+    mlctl::torch_backend::predict_script_module(model_file, *data, output, output_size);
+    return mlctl::Json::object();
+  });
+}
+
+const MlctlBackendV1 k_backend = {2, &describe, &free_result, &train, &predict, &predict_script};
 
 // glibc returns freed blocks above 128 KiB to the kernel with munmap, so an
 // optimiser step that allocates a few MB of temporaries page-faults them

@@ -1,6 +1,9 @@
 #include <mlctl/train/train_run.hpp>
 
 #include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
 #include <unistd.h>
 
 #include <algorithm>
@@ -480,38 +483,103 @@ void verify_model_directory(const std::filesystem::path& model_dir) {
   }
 }
 
-Json predict_csv(const std::filesystem::path& model_dir, const std::filesystem::path& input_csv,
-                 const std::optional<std::filesystem::path>& output_csv) {
+TableScores score_table(const std::filesystem::path& model_dir, const data::CsvTable& table) {
   verify_model_directory(model_dir);
-  Json model = Json::parse(read_file(model_dir / "model.json"));
   Preprocessor preprocessor = Preprocessor::from_json(Json::parse(read_file(model_dir / "preprocessor.json")));
-  data::CsvTable table = data::read_csv(input_csv);
   preprocessor.check_columns(table);
   std::vector<std::int64_t> rows = all_rows(table);
   HostSplit split = prepare_split(preprocessor, table, rows, false);
-  const bool classification = preprocessor.classification();
-  const std::int64_t outputs = classification ? std::int64_t(preprocessor.class_names().size()) : 1;
+  TableScores result;
+  result.classification = preprocessor.classification();
+  result.label = preprocessor.label();
+  const std::int64_t outputs = result.classification ? std::int64_t(preprocessor.class_names().size()) : 1;
   std::vector<float> scores = Backend::get().predict(model_dir, split.view(), outputs);
+  if (result.classification) {
+    result.class_names = preprocessor.class_names();
+    result.probabilities = std::move(scores);
+    for (std::size_t row = 0; row < rows.size(); ++row) {
+      const float* probabilities = result.probabilities.data() + row * std::size_t(outputs);
+      auto best = std::max_element(probabilities, probabilities + outputs) - probabilities;
+      result.predicted.push_back(result.class_names[std::size_t(best)]);
+    }
+  } else {
+    for (std::size_t row = 0; row < rows.size(); ++row) result.values.push_back(preprocessor.unscale_target(scores[row]));
+  }
+  return result;
+}
 
+TableScores score_torchscript(const std::filesystem::path& model_file, const Json& schema, const data::CsvTable& table) {
+  const Json& inputs = schema.at("inputs");
+  const Json outputs = schema.value("outputs", Json::object());
+  TableScores result;
+  result.label = outputs.value("label", "");
+  result.classification = outputs.contains("classes") && outputs["classes"].is_array() && !outputs["classes"].empty();
+  if (result.classification) result.class_names = outputs["classes"].get<std::vector<std::string>>();
+  const std::int64_t width = std::int64_t(inputs.size());
+  const std::size_t rows = table.row_count();
+  std::vector<float> features(rows * std::size_t(width));
+  for (std::int64_t c = 0; c < width; ++c) {
+    std::string name = inputs[std::size_t(c)].at("name").get<std::string>();
+    auto column = table.find_column(name);
+    if (!column) {
+      throw Error(ErrorKind::invalid_argument, fmt::format("{}: the model's input column '{}' is missing", table.source_name, name));
+    }
+    for (std::size_t row = 0; row < rows; ++row) {
+      std::string_view cell = table.cell(row, *column);
+      float value = 0;
+      auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
+      if (ec != std::errc() || end != cell.data() + cell.size()) {
+        throw Error(ErrorKind::invalid_argument,
+                    fmt::format("{}:{}: column '{}': '{}' is not a number (a TorchScript model takes numeric inputs)",
+                                table.source_name, table.row_lines[row], name, cell));
+      }
+      features[row * std::size_t(width) + std::size_t(c)] = value;
+    }
+  }
+  MlctlSplit split{};
+  split.rows = std::int64_t(rows);
+  split.features = features.data();
+  split.cols = width;
+  const std::int64_t outputs_per_row = result.classification ? std::int64_t(result.class_names.size()) : 1;
+  std::vector<float> raw = Backend::get().predict_script(model_file, split, outputs_per_row);
+  if (result.classification) {
+    result.probabilities.resize(raw.size());
+    for (std::size_t row = 0; row < rows; ++row) {
+      const float* logits = raw.data() + row * std::size_t(outputs_per_row);
+      float* probabilities = result.probabilities.data() + row * std::size_t(outputs_per_row);
+      float top = *std::max_element(logits, logits + outputs_per_row);
+      double total = 0;
+      for (std::int64_t k = 0; k < outputs_per_row; ++k) total += std::exp(double(logits[k] - top));
+      for (std::int64_t k = 0; k < outputs_per_row; ++k) probabilities[k] = float(std::exp(double(logits[k] - top)) / total);
+      auto best = std::max_element(probabilities, probabilities + outputs_per_row) - probabilities;
+      result.predicted.push_back(result.class_names[std::size_t(best)]);
+    }
+  } else {
+    for (float value : raw) result.values.push_back(value);
+  }
+  return result;
+}
+
+Json predict_csv(const std::filesystem::path& model_dir, const std::filesystem::path& input_csv,
+                 const std::optional<std::filesystem::path>& output_csv) {
+  data::CsvTable table = data::read_csv(input_csv);
+  TableScores scores = score_table(model_dir, table);
   Json predictions = Json::array();
   std::string csv = "prediction";
-  if (classification) {
-    for (const auto& name : preprocessor.class_names()) csv += ",probability_" + csv_escape(name);
-  }
+  for (const auto& name : scores.class_names) csv += ",probability_" + csv_escape(name);
   csv += "\n";
-  for (std::size_t row = 0; row < rows.size(); ++row) {
+  const std::size_t classes = scores.class_names.size();
+  for (std::size_t row = 0; row < scores.rows(); ++row) {
     Json item = Json::object();
-    if (classification) {
-      const float* probabilities = scores.data() + row * std::size_t(outputs);
-      auto best = std::max_element(probabilities, probabilities + outputs) - probabilities;
-      item["prediction"] = preprocessor.class_names()[std::size_t(best)];
-      item["probabilities"] = std::vector<float>(probabilities, probabilities + outputs);
-      csv += csv_escape(preprocessor.class_names()[std::size_t(best)]);
-      for (std::int64_t k = 0; k < outputs; ++k) csv += fmt::format(",{}", probabilities[k]);
+    if (scores.classification) {
+      const float* probabilities = scores.probabilities.data() + row * classes;
+      item["prediction"] = scores.predicted[row];
+      item["probabilities"] = std::vector<float>(probabilities, probabilities + classes);
+      csv += csv_escape(scores.predicted[row]);
+      for (std::size_t k = 0; k < classes; ++k) csv += fmt::format(",{}", probabilities[k]);
     } else {
-      double value = preprocessor.unscale_target(scores[row]);
-      item["prediction"] = value;
-      csv += fmt::format("{}", value);
+      item["prediction"] = scores.values[row];
+      csv += fmt::format("{}", scores.values[row]);
     }
     csv += "\n";
     predictions.push_back(std::move(item));

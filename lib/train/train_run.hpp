@@ -5,6 +5,7 @@
 #include <string>
 
 #include <mlctl/core/json.hpp>
+#include <mlctl/data/csv.hpp>
 #include <mlctl/store/artifact_store.hpp>
 #include <mlctl/store/db.hpp>
 #include <mlctl/store/project.hpp>
@@ -49,6 +50,32 @@ struct TrainPaths {
 // manifest). Continues from the checkpoint when one exists. Returns the
 // final metrics. Throws Error(train) for backend failures.
 Json run_training(store::Db& db, store::ArtifactStore& artifacts, std::string_view run_id, const TrainPaths& paths);
+
+// A model's scores of a table's rows.
+struct TableScores {
+  bool classification = true;
+  std::string label;                     // the column the model predicts
+  std::vector<std::string> class_names;  // classification: in output order
+  std::vector<float> probabilities;      // classification: rows x classes, row-major
+  std::vector<double> values;            // regression: one per row
+  std::vector<std::string> predicted;    // classification: the most probable class of each row
+  std::size_t rows() const { return classification ? predicted.size() : values.size(); }
+};
+
+// Scores a table with a model directory, verified against its manifest,
+// reusing the preprocessing fitted at training time. Throws
+// Error(invalid_argument) naming a missing input column, Error(store) for
+// a tampered file, Error(train) for backend failures.
+TableScores score_table(const std::filesystem::path& model_dir, const data::CsvTable& table);
+
+// Scores a table with a TorchScript module: the schema's input columns
+// (numeric) in order form a rows x inputs float tensor; the module returns
+// logits, one column per class of schema.outputs.classes (turned into
+// probabilities with softmax), or one regression value per row when the
+// schema names no classes. Throws Error(invalid_argument) for a missing or
+// non-numeric input, Error(train) for a module that fails or returns
+// another shape.
+TableScores score_torchscript(const std::filesystem::path& model_file, const Json& schema, const data::CsvTable& table);
 
 // Scores a CSV file with a model directory; returns one JSON row per input
 // row ({"prediction": ..., "probabilities": [...]}) and writes a CSV of

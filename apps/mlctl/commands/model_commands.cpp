@@ -5,6 +5,8 @@
 #include <mlctl/core/error.hpp>
 #include <mlctl/core/files.hpp>
 #include <mlctl/core/clock.hpp>
+#include <mlctl/evaluation/criteria.hpp>
+#include <mlctl/evaluation/model_evaluation.hpp>
 #include <mlctl/registry/model_registry.hpp>
 #include <mlctl/tracking/run_control.hpp>
 #include <mlctl/train/train_run.hpp>
@@ -100,6 +102,93 @@ const RenderOptions k_model_columns = {{{"Name", "name"},
                                         {"Format", "format"},
                                         {"Run", "source_run"},
                                         {"Created", "created_at"}}};
+
+struct CompareOptions {
+  std::string candidate, baseline, data, criteria;
+};
+
+std::string metric_text(const std::optional<double>& value) {
+  return value ? fmt::format("{:.6g}", *value) : std::string("-");
+}
+
+void compare(CommandEnv& env, const CompareOptions& options) {
+  auto& context = env.context();
+  auto criteria = evaluation::parse_criteria(read_file(options.criteria), options.criteria);
+  std::optional<std::string> baseline;
+  if (!options.baseline.empty()) baseline = options.baseline;
+  auto result = evaluation::compare_models(context.db(), context.artifacts(), options.candidate, baseline, options.data,
+                                           criteria);
+  for (const auto& note : result.notes) env.note(note);
+  // One row per metric of either model, the criteria's first.
+  std::vector<std::string> names;
+  for (const auto& outcome : result.outcomes) names.push_back(outcome.metric);
+  for (const auto& [key, value] : result.candidate_metrics.items()) {
+    if (std::find(names.begin(), names.end(), key) == names.end()) names.push_back(key);
+  }
+  Json rows = Json::array();
+  for (const auto& name : names) {
+    auto number = [&](const std::optional<Json>& metrics) -> std::optional<double> {
+      if (metrics && metrics->contains(name) && (*metrics)[name].is_number()) return (*metrics)[name].get<double>();
+      return std::nullopt;
+    };
+    auto candidate = number(result.candidate_metrics);
+    auto base = number(result.baseline_metrics);
+    Json row = Json::object();
+    row["metric"] = name;
+    row["candidate"] = candidate ? Json(*candidate) : Json(nullptr);
+    row["baseline"] = base ? Json(*base) : Json(nullptr);
+    row["difference"] = candidate && base ? Json(*candidate - *base) : Json(nullptr);
+    auto outcome = std::find_if(result.outcomes.begin(), result.outcomes.end(),
+                                [&](const evaluation::CriterionOutcome& o) { return o.metric == name; });
+    row["rule"] = outcome != result.outcomes.end() ? Json(outcome->rules) : Json("");
+    row["result"] = outcome == result.outcomes.end() ? "" : outcome->passed ? "pass" : "FAIL";
+    rows.push_back(row);
+  }
+  std::vector<std::string> failures;
+  for (const auto& outcome : result.outcomes) failures.insert(failures.end(), outcome.failures.begin(), outcome.failures.end());
+  std::string baseline_name = result.baseline ? result.baseline->ref() : std::string("no baseline");
+  if (result.baseline && baseline && *baseline != result.baseline->ref()) baseline_name = *baseline + " = " + result.baseline->ref();
+  OutputFormat format = env.output_format();
+  if (format == OutputFormat::json || format == OutputFormat::yaml) {
+    Json json = Json::object();
+    json["candidate"] = result.candidate.ref();
+    json["baseline"] = result.baseline ? Json(result.baseline->ref()) : Json(nullptr);
+    json["data"] = result.data;
+    json["rows"] = result.rows;
+    json["passed"] = result.passed;
+    json["differing_predictions"] = result.differing_predictions ? Json(*result.differing_predictions) : Json(nullptr);
+    json["metrics"] = rows;
+    json["failures"] = failures;
+    env.print(json);
+  } else if (format == OutputFormat::markdown) {
+    std::string text = fmt::format("**{}** vs **{}** on `{}` ({} rows): **{}**\n\n", result.candidate.ref(),
+                                   baseline_name, result.data, result.rows, result.passed ? "passed" : "failed");
+    RenderOptions columns{{{"Metric", "metric"}, {"Candidate", "candidate"}, {"Baseline", "baseline"},
+                           {"Difference", "difference"}, {"Rule", "rule"}, {"Result", "result"}}};
+    text += render(rows, OutputFormat::markdown, columns);
+    if (result.differing_predictions) {
+      text += fmt::format("\n{} of {} predictions differ.\n", *result.differing_predictions, result.rows);
+    }
+    for (const auto& failure : failures) text += "\n- " + failure;
+    if (!failures.empty()) text += "\n";
+    std::fputs(text.c_str(), stdout);
+  } else {
+    RenderOptions columns{{{"Metric", "metric"}, {"Candidate", "candidate"}, {"Baseline", "baseline"},
+                           {"Difference", "difference"}, {"Rule", "rule"}, {"Result", "result"}}};
+    columns.color = env.stdout_color();
+    env.note(fmt::format("{} vs {} on {} ({} rows)", result.candidate.ref(), baseline_name, result.data, result.rows));
+    env.print(rows, columns);
+    if (result.differing_predictions) {
+      env.note(fmt::format("{} of {} predictions differ", *result.differing_predictions, result.rows));
+    }
+  }
+  for (const auto& failure : failures) env.warn("criterion failed: " + failure);
+  if (!result.passed) {
+    env.exit_code = 1;
+  } else {
+    env.note(fmt::format("{} passes the criteria", result.candidate.ref()));
+  }
+}
 
 void register_alias_commands(CLI::App& group, CommandEnv& env) {
   auto* alias = group.add_subcommand("alias", "Point aliases (production, staging...) at versions; see their history");
@@ -238,6 +327,36 @@ void register_model_commands(CLI::App& app, CommandEnv& env) {
   });
 
   register_alias_commands(*group, env);
+
+  struct EvaluateOptions {
+    std::string model, data, experiment = "model-evaluation";
+  };
+  auto evaluate_options = std::make_shared<EvaluateOptions>();
+  auto* evaluate = group->add_subcommand("evaluate", "Score a model on a dataset and log the metrics as an evaluation run");
+  evaluate->add_option("model", evaluate_options->model, "NAME, NAME:VERSION or NAME@ALIAS")->required();
+  evaluate->add_option("--data", evaluate_options->data, "Dataset NAME[:VERSION] or a CSV file with the label column")->required();
+  evaluate->add_option("-e,--experiment", evaluate_options->experiment, "Experiment of the evaluation run");
+  set_examples(*evaluate, "mlctl model evaluate churn@production --data churn-holdout:2");
+  evaluate->callback([&env, evaluate_options] {
+    auto& context = env.context();
+    auto result = evaluation::evaluate_model(context.db(), context.artifacts(), evaluate_options->model,
+                                             evaluate_options->data, evaluate_options->experiment);
+    env.note(fmt::format("evaluation run {}", result.run_id));
+    env.print(Json{{"run_id", result.run_id}, {"model", result.model.ref()}, {"data", result.data}, {"metrics", result.metrics}});
+  });
+
+  auto compare_options = std::make_shared<CompareOptions>();
+  auto* compare_command = group->add_subcommand(
+      "compare", "Score a challenger and the champion on the same rows; exit 1 unless the criteria hold");
+  compare_command->add_option("--candidate", compare_options->candidate, "The challenger: NAME:VERSION")->required();
+  compare_command->add_option("--baseline", compare_options->baseline,
+                              "The champion, e.g. NAME@production (none or not set yet: thresholds alone decide)");
+  compare_command->add_option("--data", compare_options->data, "Hold-out dataset NAME[:VERSION] or CSV file")->required();
+  compare_command->add_option("--criteria", compare_options->criteria, "Criteria YAML (see docs/registry.md)")->required();
+  set_examples(*compare_command,
+               "mlctl model compare --candidate churn:4 --baseline churn@production --data churn-holdout --criteria "
+               "criteria.yaml -o markdown");
+  compare_command->callback([&env, compare_options] { compare(env, *compare_options); });
 
   struct SchemaOptions {
     std::string from, label, output;
