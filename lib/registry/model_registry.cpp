@@ -230,7 +230,8 @@ RegisterResult ModelRegistry::register_model(const RegisterRequest& request) {
                                                           : path.filename().string();
       model.files.push_back({relative, blob.digest, blob.size});
     }
-    model.source_path = source.lexically_normal().string();
+    model.source_path = request.source_label ? *request.source_label : source.lexically_normal().string();
+    if (request.metrics.is_object()) model.metrics = request.metrics;
   }
   std::sort(model.files.begin(), model.files.end(), [](const ModelFile& a, const ModelFile& b) { return a.path < b.path; });
 

@@ -84,6 +84,8 @@ struct RegisterRequest {
   std::string description;
   std::vector<std::pair<std::string, std::string>> tags;
   std::optional<std::string> alias;
+  Json metrics = nullptr;  // for a path: metrics to record (an imported package's)
+  std::optional<std::string> source_label;  // recorded as source_path instead of `path`
 };
 
 struct RegisterResult {

@@ -560,14 +560,8 @@ TableScores score_torchscript(const std::filesystem::path& model_file, const Jso
   return result;
 }
 
-Json predict_csv(const std::filesystem::path& model_dir, const std::filesystem::path& input_csv,
-                 const std::optional<std::filesystem::path>& output_csv) {
-  data::CsvTable table = data::read_csv(input_csv);
-  TableScores scores = score_table(model_dir, table);
+Json predictions_json(const TableScores& scores) {
   Json predictions = Json::array();
-  std::string csv = "prediction";
-  for (const auto& name : scores.class_names) csv += ",probability_" + csv_escape(name);
-  csv += "\n";
   const std::size_t classes = scores.class_names.size();
   for (std::size_t row = 0; row < scores.rows(); ++row) {
     Json item = Json::object();
@@ -575,17 +569,37 @@ Json predict_csv(const std::filesystem::path& model_dir, const std::filesystem::
       const float* probabilities = scores.probabilities.data() + row * classes;
       item["prediction"] = scores.predicted[row];
       item["probabilities"] = std::vector<float>(probabilities, probabilities + classes);
+    } else {
+      item["prediction"] = scores.values[row];
+    }
+    predictions.push_back(std::move(item));
+  }
+  return predictions;
+}
+
+std::string predictions_csv(const TableScores& scores) {
+  std::string csv = "prediction";
+  for (const auto& name : scores.class_names) csv += ",probability_" + csv_escape(name);
+  csv += "\n";
+  const std::size_t classes = scores.class_names.size();
+  for (std::size_t row = 0; row < scores.rows(); ++row) {
+    if (scores.classification) {
+      const float* probabilities = scores.probabilities.data() + row * classes;
       csv += csv_escape(scores.predicted[row]);
       for (std::size_t k = 0; k < classes; ++k) csv += fmt::format(",{}", probabilities[k]);
     } else {
-      item["prediction"] = scores.values[row];
       csv += fmt::format("{}", scores.values[row]);
     }
     csv += "\n";
-    predictions.push_back(std::move(item));
   }
-  if (output_csv) write_file_atomic(*output_csv, csv);
-  return predictions;
+  return csv;
+}
+
+Json predict_csv(const std::filesystem::path& model_dir, const std::filesystem::path& input_csv,
+                 const std::optional<std::filesystem::path>& output_csv) {
+  TableScores scores = score_table(model_dir, data::read_csv(input_csv));
+  if (output_csv) write_file_atomic(*output_csv, predictions_csv(scores));
+  return predictions_json(scores);
 }
 
 }  // namespace mlctl::train

@@ -77,6 +77,11 @@ TableScores score_table(const std::filesystem::path& model_dir, const data::CsvT
 // another shape.
 TableScores score_torchscript(const std::filesystem::path& model_file, const Json& schema, const data::CsvTable& table);
 
+// Scores as JSON rows ({"prediction": ..., "probabilities": [...]}) and as
+// CSV (prediction, probability_<class>...).
+Json predictions_json(const TableScores& scores);
+std::string predictions_csv(const TableScores& scores);
+
 // Scores a CSV file with a model directory; returns one JSON row per input
 // row ({"prediction": ..., "probabilities": [...]}) and writes a CSV of
 // predictions to `output_csv` when given.

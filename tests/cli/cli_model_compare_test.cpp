@@ -121,3 +121,47 @@ TEST_CASE("cli model: a TorchScript model made with python3-torch is registered,
   CHECK(short_data.exit_code == 2);
   CHECK(short_data.err.find("the model's input column 'mean_texture' is missing") != std::string::npos);
 }
+
+TEST_CASE("cli model package: import into a second project gives identical predictions", "[cli][model][torch]") {
+  ProjectFixture first, second;
+  std::string run = train(first, {"learning_rate=0.01", "num_epochs=20"});
+  first.json({"model", "register", "--name", "churn", "--run", run, "--alias", "production", "--description",
+              "logistic regression"});
+  std::filesystem::path fixture = source_dir() / "tests" / "fixtures" / "torchscript";
+  first.json({"model", "register", "--name", "byo", "--path", (fixture / "churn_linear.pt").string(), "--format",
+              "torchscript", "--schema", (fixture / "schema.json").string()});
+  Json packaged = first.json({"model", "package", "churn@production", "--output", (first / "churn.tar").string()});
+  CHECK(packaged["model"] == "churn:1");
+  first.json({"model", "package", "byo:1", "--output", (first / "byo").string()});
+  CHECK(std::filesystem::exists(first / "byo" / "README.md"));
+  CHECK(first.mlctl({"model", "package", "byo:1", "--output", (first / "byo").string()}).exit_code == 4);
+  // A plain tar reads it.
+  CHECK(first.shell("tar -tf churn.tar").out == "package.json\nREADME.md\nmodel/model.json\nmodel/model.yaml\n"
+                                                  "model/preprocessor.json\nmodel/weights.pt\n");
+
+  Json imported = second.json({"model", "import", (first / "churn.tar").string()});
+  CHECK(imported["ref"] == "churn:1");
+  CHECK(imported["description"] == "logistic regression");
+  CHECK(imported["tags"]["mlctl.imported_from"] == "churn:1");
+  CHECK(imported["tags"]["mlctl.imported_source_run"] == run);
+  CHECK(imported["metrics"]["test_accuracy"] == first.json({"run", "show", run})["metrics"]["test_accuracy"]);
+  CHECK(second.json({"model", "import", (first / "byo").string(), "--name", "byo-imported"})["ref"] == "byo-imported:1");
+  CHECK(second.json({"model", "import", (first / "churn.tar").string()})["ref"] == "churn:1");  // same content
+
+  for (const auto& [here, there] : std::vector<std::pair<std::string, std::string>>{{"churn@production", "churn:1"},
+                                                                                   {"byo:1", "byo-imported:1"}}) {
+    first.mlctl({"model", "predict", "--model", here, "--input", churn_csv(), "--output", (first / "a.csv").string()});
+    second.mlctl({"model", "predict", "--model", there, "--input", churn_csv(), "--output", (second / "b.csv").string()});
+    std::string a = mlctl::read_file(first / "a.csv");
+    CHECK(a.size() > 1000);
+    CHECK(a == mlctl::read_file(second / "b.csv"));
+  }
+
+  // A package whose weights were altered is refused, naming the file.
+  first.shell("cp -r byo altered && printf x >> altered/model/churn_linear.pt");
+  auto altered = second.mlctl({"model", "import", (first / "altered").string()});
+  CHECK(altered.exit_code == 5);
+  CHECK(altered.err.find("file model/churn_linear.pt does not match its sha256 in package.json") != std::string::npos);
+  write_text(first / "junk.tar", std::string(1024, 'x'));
+  CHECK(second.mlctl({"model", "import", (first / "junk.tar").string()}).exit_code == 2);
+}

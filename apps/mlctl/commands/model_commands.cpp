@@ -7,6 +7,7 @@
 #include <mlctl/core/clock.hpp>
 #include <mlctl/evaluation/criteria.hpp>
 #include <mlctl/evaluation/model_evaluation.hpp>
+#include <mlctl/registry/model_package.hpp>
 #include <mlctl/registry/model_registry.hpp>
 #include <mlctl/tracking/run_control.hpp>
 #include <mlctl/train/train_run.hpp>
@@ -37,25 +38,23 @@ void predict(CommandEnv& env, const PredictOptions& options) {
   if (options.run.empty() == options.model.empty()) {
     throw Error(ErrorKind::invalid_argument, "give the model to score with: --model NAME[:V|@ALIAS] or --run RUN");
   }
-  // The model directory comes out of the artifact store verified.
-  ScratchDirectory scratch;
-  std::filesystem::path model_dir;
+  std::optional<std::filesystem::path> output;
+  if (!options.output.empty()) output = options.output;
+  Json predictions;
   if (!options.model.empty()) {
     registry::ModelRegistry models(context.db(), context.artifacts());
     registry::ModelVersion model = models.get(options.model);
-    if (model.format != "mlctl") {
-      throw Error(ErrorKind::not_supported, fmt::format("model {} is a {} model; model predict scores mlctl models", model.ref(), model.format));
-    }
-    models.materialize(model, scratch.path);
-    model_dir = scratch.path;
+    data::CsvTable table = data::read_csv(options.input);
+    train::TableScores scores = evaluation::score_model(models, model, table).scores;
+    predictions = train::predictions_json(scores);
+    if (output) write_file_atomic(*output, train::predictions_csv(scores));
   } else {
+    // The model directory comes out of the artifact store verified.
+    ScratchDirectory scratch;
     tracking::RunStore runs(context.db());
     tracking::download_artifacts(runs, context.artifacts(), options.run, "outputs/model", scratch.path);
-    model_dir = scratch.path / "outputs" / "model";
+    predictions = train::predict_csv(scratch.path / "outputs" / "model", options.input, output);
   }
-  std::optional<std::filesystem::path> output;
-  if (!options.output.empty()) output = options.output;
-  Json predictions = train::predict_csv(model_dir, options.input, output);
   if (output) {
     env.print(Json{{"rows", predictions.size()}, {"output", *output}});
   } else {
@@ -327,6 +326,34 @@ void register_model_commands(CLI::App& app, CommandEnv& env) {
   });
 
   register_alias_commands(*group, env);
+
+  auto package_output = std::make_shared<std::string>();
+  auto* package = group->add_subcommand("package", "Bundle a model version (files, schema, manifest with hashes, README)");
+  package->add_option("model", *reference, "NAME, NAME:VERSION or NAME@ALIAS")->required();
+  package->add_option("--output", *package_output, "A new directory, or a file ending in .tar")->required();
+  set_examples(*package, "mlctl model package churn@production --output churn-3.tar");
+  package->callback([&env, reference, package_output] {
+    auto& context = env.context();
+    registry::ModelRegistry models(context.db(), context.artifacts());
+    registry::ModelVersion model = models.get(*reference);
+    auto path = registry::package_model(models, model, *package_output);
+    env.print(Json{{"model", model.ref()}, {"package", path.string()}, {"files", model.files.size()}});
+  });
+
+  auto import_name = std::make_shared<std::string>();
+  auto* import_command = group->add_subcommand("import", "Register a model package (made by model package) in this project");
+  import_command->add_option("package", *reference, "Package directory or .tar file")->required();
+  import_command->add_option("--name", *import_name, "Register under this name (default: the package's)");
+  import_command->callback([&env, reference, import_name] {
+    auto& context = env.context();
+    registry::ModelRegistry models(context.db(), context.artifacts());
+    std::optional<std::string> name;
+    if (!import_name->empty()) name = *import_name;
+    auto result = registry::import_package(models, *reference, name);
+    env.note(result.created ? fmt::format("imported as {}", result.model.ref())
+                            : fmt::format("the same files are registered already as {}", result.model.ref()));
+    env.print(registry::to_json(result.model));
+  });
 
   struct EvaluateOptions {
     std::string model, data, experiment = "model-evaluation";

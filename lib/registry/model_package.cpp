@@ -1,0 +1,160 @@
+#include <mlctl/registry/model_package.hpp>
+
+#include <fmt/format.h>
+
+#include <mlctl/core/clock.hpp>
+#include <mlctl/core/error.hpp>
+#include <mlctl/core/files.hpp>
+#include <mlctl/core/sha256.hpp>
+#include <mlctl/core/tar_archive.hpp>
+#include <mlctl/core/version.hpp>
+
+namespace mlctl::registry {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int k_package_version = 1;
+
+struct ScratchDirectory {
+  fs::path path = make_temp_directory("mlctl-package-");
+  ~ScratchDirectory() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+bool is_tar(const fs::path& path) { return path.extension() == ".tar"; }
+
+std::string readme(const ModelVersion& model, const Json& manifest) {
+  std::string text = fmt::format(
+      "# {} (mlctl model package)\n\n"
+      "{}\n\n"
+      "A {} model registered as {} on {} by {}, packaged with mlctl {}.\n"
+      "Every file is listed with its sha256 in package.json; `mlctl model import` checks them all.\n\n"
+      "## Import and score\n\n"
+      "```sh\n"
+      "mlctl init my-project && cd my-project\n"
+      "mlctl model import PATH/TO/THIS/PACKAGE          # registers {}:N in this project\n"
+      "mlctl model predict --model {} --input rows.csv --output predictions.csv\n"
+      "```\n\n"
+      "## Inputs\n\n",
+      model.ref(), model.description.empty() ? std::string("No description.") : model.description, model.format,
+      model.ref(), format_iso8601(model.created_at), model.created_by, mlctl_version(), model.name, model.name);
+  if (model.schema.is_object() && model.schema.contains("inputs")) {
+    text += "| column | type |\n| --- | --- |\n";
+    for (const auto& input : model.schema["inputs"]) {
+      text += fmt::format("| {} | {} |\n", input.value("name", ""), input.value("type", "numeric"));
+    }
+  }
+  if (model.schema.is_object() && model.schema.contains("outputs")) {
+    text += "\n## Outputs\n\n```json\n" + model.schema["outputs"].dump(2) + "\n```\n";
+  }
+  if (!model.metrics.empty()) text += "\n## Metrics at registration\n\n```json\n" + model.metrics.dump(2) + "\n```\n";
+  (void)manifest;
+  return text;
+}
+
+}  // namespace
+
+fs::path package_model(ModelRegistry& models, const ModelVersion& model, const fs::path& output) {
+  std::error_code ec;
+  if (fs::exists(output, ec)) {
+    throw Error(ErrorKind::already_exists, fmt::format("'{}' exists; give a new path for the package", output.string()));
+  }
+  ScratchDirectory scratch;
+  models.materialize(model, scratch.path / "model");
+  Json manifest = Json::object();
+  manifest["format"] = "mlctl.package";
+  manifest["version"] = k_package_version;
+  manifest["mlctl_version"] = mlctl_version();
+  manifest["created_at"] = format_iso8601(unix_now());
+  Json described = to_json(model);
+  for (const char* key : {"name", "version", "format", "description", "metrics", "schema", "tags", "datasets",
+                          "source_run", "created_at", "created_by", "content_digest"}) {
+    manifest["model"][key] = described[key];
+  }
+  manifest["files"] = described["files"];
+  std::vector<TarEntry> entries;
+  entries.push_back({"package.json", manifest.dump(2) + "\n"});
+  entries.push_back({"README.md", readme(model, manifest)});
+  for (const auto& file : model.files) entries.push_back({"model/" + file.path, read_file(scratch.path / "model" / file.path)});
+  if (is_tar(output)) {
+    write_tar(output, entries);
+  } else {
+    fs::create_directories(output);
+    for (const auto& entry : entries) {
+      fs::create_directories((output / entry.name).parent_path());
+      write_file_atomic(output / entry.name, entry.content);
+    }
+  }
+  return output;
+}
+
+RegisterResult import_package(ModelRegistry& models, const fs::path& package, const std::optional<std::string>& name) {
+  std::error_code ec;
+  if (!fs::exists(package, ec)) throw Error(ErrorKind::not_found, fmt::format("package '{}' does not exist", package.string()));
+  ScratchDirectory scratch;
+  fs::path root = package;
+  if (!fs::is_directory(package, ec)) {
+    for (const auto& entry : read_tar(package)) {
+      fs::create_directories((scratch.path / entry.name).parent_path());
+      write_file_atomic(scratch.path / entry.name, entry.content);
+    }
+    root = scratch.path;
+  }
+  if (!fs::is_regular_file(root / "package.json", ec)) {
+    throw Error(ErrorKind::parse, fmt::format("{}: not an mlctl model package (no package.json)", package.string()));
+  }
+  Json manifest;
+  try {
+    manifest = Json::parse(read_file(root / "package.json"));
+  } catch (const Json::parse_error& error) {
+    throw Error(ErrorKind::parse, fmt::format("{}: package.json is not valid JSON: {}", package.string(), error.what()));
+  }
+  if (manifest.value("format", "") != "mlctl.package") {
+    throw Error(ErrorKind::parse, fmt::format("{}: package.json is not an mlctl.package manifest", package.string()));
+  }
+  if (manifest.value("version", 0) > k_package_version) {
+    throw Error(ErrorKind::parse, fmt::format("{}: package version {} is newer than this mlctl reads ({}); upgrade mlctl",
+                                              package.string(), manifest.value("version", 0), k_package_version));
+  }
+  const Json& model = manifest.at("model");
+  for (const auto& file : manifest.at("files")) {
+    std::string path = file.at("path").get<std::string>();
+    fs::path on_disk = root / "model" / path;
+    if (!fs::is_regular_file(on_disk, ec)) {
+      throw Error(ErrorKind::store, fmt::format("{}: file model/{} is missing", package.string(), path));
+    }
+    if (sha256_file(on_disk) != file.at("sha256").get<std::string>()) {
+      throw Error(ErrorKind::store,
+                  fmt::format("{}: file model/{} does not match its sha256 in package.json", package.string(), path));
+    }
+  }
+  RegisterRequest request;
+  request.name = name ? *name : model.at("name").get<std::string>();
+  request.format = model.at("format").get<std::string>();
+  request.schema = model.at("schema");
+  request.metrics = model.value("metrics", Json::object());
+  request.description = model.value("description", "");
+  if (request.format == "torchscript") {
+    request.path = root / "model" / manifest.at("files").at(0).at("path").get<std::string>();
+  } else {
+    request.path = root / "model";
+  }
+  const Json tags = model.value("tags", Json::object());
+  for (const auto& [key, value] : tags.items()) request.tags.emplace_back(key, value.get<std::string>());
+  request.tags.emplace_back("mlctl.imported_from", fmt::format("{}:{}", model.at("name").get<std::string>(),
+                                                                model.at("version").get<int>()));
+  if (!model.value("datasets", Json::object()).empty()) {
+    request.tags.emplace_back("mlctl.imported_datasets", model["datasets"].dump());
+  }
+  if (model.contains("source_run") && model["source_run"].is_string()) {
+    request.tags.emplace_back("mlctl.imported_source_run", model["source_run"].get<std::string>());
+  }
+  request.source_label = fs::absolute(package).lexically_normal().string();
+  RegisterResult result = models.register_model(request);
+  return result;
+}
+
+}  // namespace mlctl::registry
