@@ -1,7 +1,8 @@
 #!/bin/sh
 # The quickstart, end to end: a project, two tracked runs of an az ml
 # command job with different learning rates, then list, show and compare;
-# then a registered dataset, native libtorch training and batch scoring.
+# then a registered dataset, native libtorch training, the model registry,
+# a hyperparameter sweep, a champion/challenger comparison and batch scoring.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 mlctl=${MLCTL:-mlctl}
@@ -34,7 +35,25 @@ echo "== mlctl data register: the churn table as a versioned dataset"
 echo "== native libtorch training of examples/churn/train.yml on churn:1"
 trained=$("$mlctl" experiment submit -f "$examples/churn/train.yml" --set data.train=azureml:churn:1 -o tsv --query id)
 "$mlctl" run show "$trained" -o yaml --query '{id: id, status: status, inputs: inputs, test_accuracy: metrics.test_accuracy, test_auc: metrics.test_auc, samples_per_second: metrics.samples_per_second}'
-echo "== mlctl model predict: batch scoring with the saved preprocessing"
-"$mlctl" model predict --run "$trained" --input "$examples/churn/data/breast_cancer.csv" --output "$project/predictions.csv" -o yaml
+echo "== register the trained model as churn:1 and make it the production model"
+"$mlctl" model register --name churn --run "$trained" --alias production -o yaml --query '{ref: ref, aliases: aliases, datasets: datasets, files: files[].path}'
+
+echo "== hyperparameter sweep of the churn MLP (examples/churn/sweep.yml; 8 of its 20 trials here)"
+sweep=$("$mlctl" experiment submit -f "$examples/churn/sweep.yml" --set limits.max_total_trials=8 -o tsv --query id)
+"$mlctl" sweep show "$sweep" -o table
+best_run=$("$mlctl" sweep best "$sweep" -o tsv --query run_id)
+
+echo "== champion/challenger: the sweep's best model against churn@production"
+challenger=$("$mlctl" model register --name churn --run "$best_run" -o tsv --query ref)
+if "$mlctl" model compare --candidate "$challenger" --baseline churn@production --data churn:1 \
+    --criteria "$examples/churn/criteria.yaml" -o markdown; then
+  "$mlctl" model alias set churn production "${challenger#churn:}" --reason "passed examples/churn/criteria.yaml" -o tsv --query ref
+else
+  echo "(the challenger did not pass the criteria: production stays as it was)"
+fi
+"$mlctl" model alias history churn production -o table
+
+echo "== mlctl model predict: batch scoring with churn@production and its saved preprocessing"
+"$mlctl" model predict --model churn@production --input "$examples/churn/data/breast_cancer.csv" --output "$project/predictions.csv" -o yaml
 head -4 "$project/predictions.csv"
 echo "quickstart project: $project"
