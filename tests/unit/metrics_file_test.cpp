@@ -90,3 +90,33 @@ TEST_CASE("metrics file: a line split across reads is parsed once complete", "[m
   CHECK(errors.empty());
   CHECK(parser.lines_read() == 2);
 }
+
+TEST_CASE("metrics file: plain lines and lines the full parser takes give the same points", "[metrics-file]") {
+  // Each pair: a line the fast path reads, and the same point written so
+  // that only the full JSON parser can read it.
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {R"({"name": "loss", "value": 0.31, "step": 4})", R"({"name": "loss", "value": 0.31, "step": 4.0})"},
+      {R"({"step": 7, "value": -2.5e-3, "key": "lr"})", R"({"step": 7, "value": -2.5e-3, "key": "l\u0072"})"},
+      {R"({"name":"acc","value":1,"timestamp":1732260000500})", R"({"name":"acc","value":1.0,"timestamp":1732260000500.0})"},
+      {"{ \"name\" : \"x\" ,\t\"value\" : 3 }", R"({"metrics": {"x": 3}})"},
+  };
+  for (const auto& [plain, full] : pairs) {
+    INFO(plain);
+    Parsed a = parse_all(plain + "\n"), b = parse_all(full + "\n");
+    REQUIRE(a.errors.empty());
+    REQUIRE(b.errors.empty());
+    REQUIRE(a.points.size() == 1);
+    REQUIRE(b.points.size() == 1);
+    CHECK(a.points[0].key == b.points[0].key);
+    CHECK(a.points[0].value == b.points[0].value);
+    CHECK(a.points[0].step == b.points[0].step);
+    CHECK(a.points[0].timestamp == b.points[0].timestamp);
+  }
+  // What the fast path refuses still gets the full parser's verdict.
+  Parsed bad = parse_all("{\"name\": \"loss\", \"value\": inf}\n{\"name\": \"\", \"value\": 1}\n{\"name\": \"a\", \"value\": 1, \"value\": 2}\n");
+  REQUIRE(bad.errors.size() == 2);
+  CHECK(bad.errors[0].line == 1);
+  CHECK(bad.errors[1].message == "expected a \"name\" (a non-empty string)");
+  REQUIRE(bad.points.size() == 1);  // nlohmann keeps the last of repeated keys
+  CHECK(bad.points[0].value == 2);
+}
