@@ -46,7 +46,7 @@ typedef struct MlctlSplit {
 typedef void (*MlctlEpochCallback)(void* context, const char* metrics_json);
 
 typedef struct MlctlBackendV1 {
-  int abi_version; /* 1 */
+  int abi_version; /* 2: with predict_script */
   /* {"torch_version": "1.13.1", "cuda_available": false, "cuda_devices": 0,
    *  "threads": 2, "blas": "..."} */
   MlctlBackendResult* (*describe)(void);

@@ -69,7 +69,7 @@ struct ComparisonResult {
   std::optional<std::int64_t> differing_predictions;  // classification with a baseline
   std::vector<CriterionOutcome> outcomes;
   bool passed = true;
-  std::vector<std::string> notes;  // "no model churn@production: thresholds alone decide"
+  std::vector<std::string> notes;  // "no model churn@production yet: the thresholds alone decide"
 };
 
 // Scores both models on the same rows and applies the criteria. A baseline

@@ -137,10 +137,17 @@ RegisterResult import_package(ModelRegistry& models, const fs::path& package, co
   request.schema = model.at("schema");
   request.metrics = model.value("metrics", Json::object());
   request.description = model.value("description", "");
+  // Only the files the manifest lists (and checked above) are registered.
+  ScratchDirectory listed;
+  for (const auto& file : manifest.at("files")) {
+    std::string path = file.at("path").get<std::string>();
+    fs::create_directories((listed.path / path).parent_path());
+    fs::copy_file(root / "model" / path, listed.path / path, fs::copy_options::overwrite_existing);
+  }
   if (request.format == "torchscript") {
-    request.path = root / "model" / manifest.at("files").at(0).at("path").get<std::string>();
+    request.path = listed.path / manifest.at("files").at(0).at("path").get<std::string>();
   } else {
-    request.path = root / "model";
+    request.path = listed.path;
   }
   const Json tags = model.value("tags", Json::object());
   for (const auto& [key, value] : tags.items()) request.tags.emplace_back(key, value.get<std::string>());

@@ -106,12 +106,12 @@ struct CompareOptions {
   std::string candidate, baseline, data, criteria;
 };
 
-std::string metric_text(const std::optional<double>& value) {
-  return value ? fmt::format("{:.6g}", *value) : std::string("-");
-}
-
 void compare(CommandEnv& env, const CompareOptions& options) {
   auto& context = env.context();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(options.criteria, ec)) {
+    throw Error(ErrorKind::not_found, fmt::format("criteria file '{}' does not exist", options.criteria));
+  }
   auto criteria = evaluation::parse_criteria(read_file(options.criteria), options.criteria);
   std::optional<std::string> baseline;
   if (!options.baseline.empty()) baseline = options.baseline;
