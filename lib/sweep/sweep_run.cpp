@@ -207,31 +207,6 @@ class BlockedSignals {
   sigset_t m_set, m_previous;
 };
 
-// Starts a supervisor for a trial run in a child of this process: cheaper
-// than a new mlctl, and it dies with the sweep (which resumes it later).
-pid_t start_trial_supervisor(const store::ProjectPaths& project, const std::string& run_id, const sigset_t& mask) {
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) throw Error(ErrorKind::io, fmt::format("cannot start a trial: {}", errno_text(errno)));
-  if (pid > 0) return pid;
-  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (::getppid() != parent) ::_exit(70);
-  ::sigprocmask(SIG_SETMASK, &mask, nullptr);
-  int code = 70;
-  try {
-    store::Context context({project.root, project.root});
-    tracking::SuperviseOptions options;
-    options.echo_output = false;
-    tracking::RunOutcome outcome =
-        tracking::supervise_run(context.db(), context.artifacts(), context.project(), run_id, options);
-    code = outcome.status == tracking::RunStatus::completed ? 0 : 1;
-  } catch (const std::exception& error) {
-    std::fprintf(stderr, "trial %s: %s\n", run_id.c_str(), error.what());
-  }
-  std::fflush(nullptr);
-  ::_exit(code);
-}
-
 struct TrialState {
   std::uint64_t index = 0;
   std::string run_id;
@@ -402,7 +377,7 @@ class SweepWorker {
   }
 
   void start(TrialState& trial, const sigset_t& mask) {
-    trial.supervisor = start_trial_supervisor(m_project, trial.run_id, mask);
+    trial.supervisor = tracking::start_supervisor_process(m_project, trial.run_id, mask);
     trial.phase = TrialState::Phase::running;
     trial.checked_interval = 0;
     event(fmt::format("trial {} (run {}) started: {}", trial.index, trial.run_id, describe_values(trial.values)));

@@ -18,6 +18,7 @@
 #include <mlctl/core/error.hpp>
 #include <mlctl/core/files.hpp>
 #include <mlctl/core/process.hpp>
+#include <mlctl/store/context.hpp>
 #include <mlctl/tracking/metric_log.hpp>
 #include <mlctl/tracking/metrics_file.hpp>
 #include <mlctl/tracking/run_store.hpp>
@@ -171,7 +172,6 @@ class MetricsTail {
     double now = unix_now();
     if (m_fd >= 0) {
       char buffer[1 << 16];
-  int quiet_wait_ms = 0;
       while (true) {
         ssize_t n = ::read(m_fd, buffer, sizeof buffer);
         if (n < 0 && errno == EINTR) continue;
@@ -457,6 +457,28 @@ void launch_detached_supervisor(store::Db& db, const store::ProjectPaths& projec
   runs.finish(run.row_id, RunStatus::failed, std::nullopt, "the background supervisor did not start");
   throw Error(ErrorKind::io, fmt::format("the background supervisor for run {} did not start{}", run.id,
                                          detail.empty() ? "" : ": " + detail));
+}
+
+pid_t start_supervisor_process(const store::ProjectPaths& project, const std::string& run_id, const sigset_t& mask) {
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) throw Error(ErrorKind::io, fmt::format("cannot start a supervisor: {}", errno_text(errno)));
+  if (pid > 0) return pid;
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (::getppid() != parent) ::_exit(70);
+  ::sigprocmask(SIG_SETMASK, &mask, nullptr);
+  int code = 70;
+  try {
+    store::Context context({project.root, project.root});
+    SuperviseOptions options;
+    options.echo_output = false;
+    RunOutcome outcome = supervise_run(context.db(), context.artifacts(), context.project(), run_id, options);
+    code = outcome.status == RunStatus::completed ? 0 : 1;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "run %s: %s\n", run_id.c_str(), error.what());
+  }
+  std::fflush(nullptr);
+  ::_exit(code);
 }
 
 }  // namespace mlctl::tracking

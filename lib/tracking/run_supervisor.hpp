@@ -1,5 +1,6 @@
 #pragma once
 
+#include <csignal>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -68,5 +69,14 @@ RunOutcome supervise_run(store::Db& db, store::ArtifactStore& artifacts, const s
 // over. Throws Error(io) if it could not be started.
 void launch_detached_supervisor(store::Db& db, const store::ProjectPaths& project, std::string_view run_id,
                                 const std::string& mlctl_executable);
+
+// Supervises the queued run `run_id` in a forked child of this process
+// (cheaper than starting mlctl again) and returns the child's pid; the
+// child exits 0 when the run completed, 1 otherwise. The child dies with
+// this process (PR_SET_PDEATHSIG, SIGTERM: the run is then canceled) and
+// sets its signal mask to `mask` first. For workers that run many child
+// runs (sweeps, pipelines) and wait for them with waitpid.
+// Throws Error(io) when fork fails.
+pid_t start_supervisor_process(const store::ProjectPaths& project, const std::string& run_id, const sigset_t& mask);
 
 }  // namespace mlctl::tracking
