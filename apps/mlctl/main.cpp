@@ -27,6 +27,7 @@ constexpr CommandGroup k_command_groups[] = {
     {mlctl::cli::register_experiment_commands},
     {mlctl::cli::register_run_commands},
     {mlctl::cli::register_sweep_commands},
+    {mlctl::cli::register_pipeline_commands},
     {mlctl::cli::register_model_commands},
     {mlctl::cli::register_train_commands},
     {mlctl::cli::register_completion_command},

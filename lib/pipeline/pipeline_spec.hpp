@@ -18,11 +18,14 @@
 //       type: command                        # the default
 //       code: src
 //       command: python prep.py --in ${{inputs.raw}} --out ${{outputs.clean}}
-//       inputs: {raw: ${{parent.inputs.data}}}
+//       inputs:
+//         raw: ${{parent.inputs.data}}         # (inside a flow map {..} quote it)
 //       outputs: {clean: {type: uri_folder}}
 //     train:
 //       component: ./train.yml               # a command component file
-//       inputs: {data: ${{parent.jobs.prep.outputs.clean}}, epochs: ${{parent.inputs.epochs}}}
+//       inputs:
+//         data: ${{parent.jobs.prep.outputs.clean}}
+//         epochs: ${{parent.inputs.epochs}}
 //       needs: [prep]                        # mlctl: order without data
 //       retries: 1                           # mlctl
 //       timeout: 600                         # mlctl, seconds

@@ -182,6 +182,19 @@ CREATE TABLE model_alias_history (
 CREATE INDEX model_alias_history_alias ON model_alias_history(name, alias);
 )sql";
 
+// Version 5: the stat cache of pipeline step inputs: a file whose path,
+// size, mtime and inode are unchanged keeps its hash, so unchanged inputs
+// are not read again to compute a step's cache key.
+constexpr std::string_view k_v5_file_hashes = R"sql(
+CREATE TABLE file_hashes (
+  path TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  inode INTEGER NOT NULL,
+  digest TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& project_migrations() {
@@ -190,6 +203,7 @@ const std::vector<Migration>& project_migrations() {
       {2, k_v2_search},
       {3, k_v3_datasets},
       {4, k_v4_models},
+      {5, k_v5_file_hashes},
   };
   return migrations;
 }

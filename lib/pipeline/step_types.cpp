@@ -1,0 +1,172 @@
+#include <mlctl/pipeline/step_types.hpp>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <mlctl/core/error.hpp>
+#include <mlctl/core/files.hpp>
+#include <mlctl/core/yaml_overrides.hpp>
+#include <mlctl/data/dataset_store.hpp>
+#include <mlctl/sweep/search_space.hpp>
+#include <mlctl/sweep/sweep_run.hpp>
+
+namespace mlctl::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string emit(const YAML::Node& node) {
+  YAML::Emitter emitter;
+  emitter << node;
+  return emitter.c_str();
+}
+
+tracking::SubmitRequest base_request(const StepInvocation& call) {
+  tracking::SubmitRequest request;
+  request.job_file = call.step.base_dir / fs::path(call.pipeline.source).filename();
+  request.experiment = call.experiment;
+  request.parent = call.parent_run_id;
+  request.display_name = call.step.name;
+  request.timeout_seconds = call.step.timeout_seconds;
+  request.working_dir = call.step.base_dir;
+  request.resolve_dataset = [&call](std::string_view reference) {
+    data::DatasetStore datasets(call.db, call.artifacts);
+    data::DatasetVersion dataset = datasets.get(data::parse_dataset_ref(reference));
+    return tracking::ResolvedDataset{dataset.row_id, dataset.ref(), datasets.verified_path(dataset), dataset.file_name};
+  };
+  return request;
+}
+
+// A command step: an az command job whose inputs are the step's values
+// and whose outputs are the step's declared outputs.
+tracking::PreparedRun prepare_command(const StepInvocation& call) {
+  YAML::Node body = load_yaml(call.step.body_yaml, call.pipeline.source);
+  if (!body.IsMap()) body = YAML::Node(YAML::NodeType::Map);
+  body["type"] = "command";
+  YAML::Node inputs(YAML::NodeType::Map);
+  for (const auto& [name, value] : call.inputs) {
+    const auto& binding = call.step.inputs.at(name);
+    std::error_code ec;
+    bool is_path = binding.kind != Binding::Kind::literal && fs::path(value).is_absolute() && fs::exists(value, ec);
+    if (is_path) {
+      YAML::Node input(YAML::NodeType::Map);
+      input["type"] = fs::is_directory(value, ec) ? "uri_folder" : "uri_file";
+      input["path"] = value;
+      inputs[name] = input;
+    } else {
+      inputs[name] = value;
+    }
+  }
+  body["inputs"] = inputs;
+  YAML::Node outputs(YAML::NodeType::Map);
+  for (const auto& [name, output] : call.step.outputs) {
+    YAML::Node declared(YAML::NodeType::Map);
+    declared["type"] = "uri_folder";
+    outputs[name] = declared;
+  }
+  body["outputs"] = outputs;
+  tracking::SubmitRequest request = base_request(call);
+  request.job_text = emit(body);
+  return sweep::prepare_submission(request, call.db, call.artifacts, call.project, call.mlctl_executable);
+}
+
+// Overrides from a JSON file of parameters: a sweep's best_params.json
+// ({"params": {...}}) or a flat {"name": value} object.
+std::vector<std::string> overrides_from_json(const fs::path& file) {
+  Json json;
+  try {
+    json = Json::parse(read_file(file));
+  } catch (const Json::parse_error& error) {
+    throw Error(ErrorKind::parse, fmt::format("{}: not valid JSON: {}", file.string(), error.what()));
+  }
+  const Json& params = json.contains("params") ? json["params"] : json;
+  std::vector<std::string> overrides;
+  if (!params.is_object()) return overrides;
+  for (const auto& [name, value] : params.items()) overrides.push_back(name + "=" + sweep::value_text(value));
+  return overrides;
+}
+
+// A train step: mlctl's train job; each input sets the field it names
+// (`data.train`, `learning_rate`), and an input named `best_params` or
+// `overrides` (a JSON file, such as a sweep's best_params) sets them all.
+tracking::PreparedRun prepare_train(const StepInvocation& call) {
+  YAML::Node body = load_yaml(call.step.body_yaml, call.pipeline.source);
+  if (!body.IsMap()) body = YAML::Node(YAML::NodeType::Map);
+  body["type"] = "train";
+  tracking::SubmitRequest request = base_request(call);
+  request.job_text = emit(body);
+  for (const auto& [name, value] : call.inputs) {
+    if (name == "best_params" || name == "overrides") {
+      fs::path file = value;
+      std::error_code ec;
+      if (fs::is_directory(file, ec)) file /= "best_params.json";
+      for (auto& assignment : overrides_from_json(file)) request.set_overrides.push_back(std::move(assignment));
+    } else {
+      request.set_overrides.push_back(name + "=" + value);
+    }
+  }
+  return sweep::prepare_submission(request, call.db, call.artifacts, call.project, call.mlctl_executable);
+}
+
+// A sweep step: an az sweep job; its inputs are the sweep's inputs (given
+// to a command trial), or set the field they name when it has a dot.
+tracking::PreparedRun prepare_sweep(const StepInvocation& call) {
+  YAML::Node body = load_yaml(call.step.body_yaml, call.pipeline.source);
+  if (!body.IsMap()) body = YAML::Node(YAML::NodeType::Map);
+  body["type"] = "sweep";
+  tracking::SubmitRequest request = base_request(call);
+  for (const auto& [name, value] : call.inputs) {
+    if (name.find('.') != std::string::npos) {
+      request.set_overrides.push_back(name + "=" + value);
+    } else {
+      std::error_code ec;
+      if (fs::path(value).is_absolute() && fs::exists(value, ec)) {
+        YAML::Node input(YAML::NodeType::Map);
+        input["type"] = fs::is_directory(value, ec) ? "uri_folder" : "uri_file";
+        input["path"] = value;
+        body["inputs"][name] = input;
+      } else {
+        body["inputs"][name] = value;
+      }
+    }
+  }
+  request.job_text = emit(body);
+  return sweep::prepare_submission(request, call.db, call.artifacts, call.project, call.mlctl_executable);
+}
+
+const std::vector<std::string> k_command_keys = {"command", "code", "environment_variables", "display_name",
+                                                 "description", "tags", "limits", "experiment_name", "name",
+                                                 "properties", "$schema"};
+const std::vector<std::string> k_train_keys = {
+    "task", "data", "label", "features", "validation_fraction", "test_fraction", "model", "learning_rate",
+    "num_epochs", "batch_size", "optimizer", "momentum", "weight_decay", "early_stopping", "seed", "device",
+    "threads", "display_name", "description", "tags", "experiment_name", "$schema"};
+const std::vector<std::string> k_sweep_keys = {"trial", "search_space", "sampling_algorithm", "objective", "limits",
+                                               "early_termination", "display_name", "description", "tags",
+                                               "experiment_name", "$schema", "name", "properties"};
+
+}  // namespace
+
+const std::vector<StepType>& step_types() {
+  static const std::vector<StepType> types = {
+      {{"command", k_command_keys, {}}, prepare_command},
+      {{"train", k_train_keys, {"model", "evaluation"}}, prepare_train},
+      {{"sweep", k_sweep_keys, {"best_params"}}, prepare_sweep},
+  };
+  return types;
+}
+
+std::vector<StepTypeInfo> step_type_infos() {
+  std::vector<StepTypeInfo> infos;
+  for (const auto& type : step_types()) infos.push_back(type.info);
+  return infos;
+}
+
+const StepType* find_step_type(std::string_view name) {
+  for (const auto& type : step_types()) {
+    if (type.info.name == name) return &type;
+  }
+  return nullptr;
+}
+
+}  // namespace mlctl::pipeline

@@ -1,0 +1,164 @@
+// pipeline validate | run | show | resume: the DAG from bindings, steps as
+// child runs, parallel branches, reuse of unchanged steps with --explain,
+// parameters, failures and resume, and the shipped pipelines.
+#include <chrono>
+#include <thread>
+
+#include <mlctl/core/files.hpp>
+
+#include "cli/cli_fixture.hpp"
+
+using namespace mlctl::testing;
+using mlctl::Json;
+
+namespace {
+
+// a -> b; c independent. a copies the input file, b appends a line to a's
+// output, c sleeps. Every step writes its start and end time.
+const char* k_pipeline = R"(type: pipeline
+display_name: demo
+experiment_name: pipes
+inputs:
+  data: {type: uri_file, path: data.txt}
+  message: hello
+jobs:
+  a:
+    command: cp ${{inputs.src}} ${{outputs.copy}}/data.txt && cat ${{inputs.src}}
+    inputs:
+      src: ${{parent.inputs.data}}
+    outputs: {copy: {type: uri_folder}}
+  b:
+    command: cat ${{inputs.copy}} > ${{outputs.result}}/result.txt && echo ${{inputs.message}} >> ${{outputs.result}}/result.txt && test ! -e fail
+    inputs:
+      copy: ${{parent.jobs.a.outputs.copy}}
+      message: ${{parent.inputs.message}}
+    outputs: {result: {type: uri_folder}}
+  c:
+    command: sleep ${{inputs.seconds}}
+    inputs: {seconds: '0.6'}
+)";
+
+Json steps_by_name(const Json& report) {
+  Json map = Json::object();
+  for (const auto& step : report["steps"]) map[step["step"].get<std::string>()] = step;
+  return map;
+}
+
+}  // namespace
+
+TEST_CASE("cli pipeline: steps run as child runs, outputs flow, unchanged steps are reused", "[cli][pipeline]") {
+  ProjectFixture project;
+  write_text(project / "data.txt", "first\n");
+  write_text(project / "p.yml", k_pipeline);
+  auto first = project.mlctl({"pipeline", "run", "-f", "p.yml", "-o", "json"});
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  Json report = Json::parse(first.out);
+  CHECK(report["status"] == "completed");
+  Json steps = steps_by_name(report);
+  REQUIRE(steps.size() == 3);
+  std::string b_run = steps["b"]["run_id"];
+  Json b = project.json({"run", "show", b_run});
+  CHECK(b["parent"] == report["id"]);
+  CHECK(b["experiment"] == "pipes");
+  project.mlctl({"run", "download", b_run, "--dest", (project / "b").string()});
+  CHECK(mlctl::read_file(project / "b" / "outputs" / "result" / "result.txt") == "first\nhello\n");
+
+  // Unchanged: every step is reused and nothing runs.
+  auto second = project.mlctl({"pipeline", "run", "-f", "p.yml", "-o", "json", "--explain"});
+  REQUIRE(second.exit_code == 0);
+  Json again = steps_by_name(Json::parse(second.out));
+  for (const char* name : {"a", "b", "c"}) {
+    INFO(name);
+    CHECK(again[name]["state"] == "reused");
+    CHECK(again[name]["explanation"].get<std::string>().rfind("reused: same cache key as run ", 0) == 0);
+  }
+  CHECK(again["b"]["reused_from"] == b_run);
+
+  // A new input file reruns a and b, not c.
+  write_text(project / "data.txt", "second\n");
+  auto third = project.mlctl({"pipeline", "run", "-f", "p.yml", "-o", "json", "--explain"});
+  REQUIRE(third.exit_code == 0);
+  Json changed = steps_by_name(Json::parse(third.out));
+  CHECK(changed["a"]["state"] == "completed");
+  CHECK(changed["b"]["state"] == "completed");
+  CHECK(changed["c"]["state"] == "reused");
+  CHECK(changed["a"]["explanation"].get<std::string>().find("input 'src' changed content") != std::string::npos);
+  CHECK(changed["b"]["explanation"].get<std::string>().find("input 'copy' changed content") != std::string::npos);
+
+  // A parameter overrides its default; only b depends on it.
+  auto fourth = project.mlctl({"pipeline", "run", "-f", "p.yml", "--set", "message=bonjour", "-o", "json", "--explain"});
+  REQUIRE(fourth.exit_code == 0);
+  Json param = steps_by_name(Json::parse(fourth.out));
+  CHECK(param["a"]["state"] == "reused");
+  CHECK(param["b"]["state"] == "completed");
+  CHECK(param["b"]["explanation"].get<std::string>().find("input 'message' changed ('hello' -> 'bonjour')") !=
+        std::string::npos);
+  project.mlctl({"run", "download", param["b"]["run_id"].get<std::string>(), "--dest", (project / "b4").string()});
+  CHECK(mlctl::read_file(project / "b4" / "outputs" / "result" / "result.txt") == "second\nbonjour\n");
+
+  auto no_reuse = project.mlctl({"pipeline", "run", "-f", "p.yml", "--no-reuse", "-o", "json"});
+  for (const auto& step : Json::parse(no_reuse.out)["steps"]) CHECK(step["state"] == "completed");
+
+  auto graph = project.mlctl({"pipeline", "show", Json::parse(no_reuse.out)["id"].get<std::string>(), "--graph", "mermaid"});
+  CHECK(graph.out.find("a --> b") != std::string::npos);
+}
+
+TEST_CASE("cli pipeline: independent steps overlap in time", "[cli][pipeline]") {
+  ProjectFixture project;
+  write_text(project / "p.yml",
+             "type: pipeline\njobs:\n"
+             "  one: {command: sleep 0.5}\n  two: {command: sleep 0.5}\n  three: {command: sleep 0.5}\n");
+  auto began = std::chrono::steady_clock::now();
+  auto result = project.mlctl({"pipeline", "run", "-f", "p.yml", "--max-parallel", "3", "-o", "json"});
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  REQUIRE(result.exit_code == 0);
+  Json runs = project.json({"run", "list", "--parent", Json::parse(result.out)["id"].get<std::string>()});
+  REQUIRE(runs.size() == 3);
+  std::string latest_start, earliest_end = "9";
+  for (const auto& run : runs) {
+    latest_start = std::max(latest_start, run["start_time"].get<std::string>());
+    earliest_end = std::min(earliest_end, run["end_time"].get<std::string>());
+  }
+  CHECK(latest_start < earliest_end);  // all three were running at once
+  CHECK(wall < 1.4);
+}
+
+TEST_CASE("cli pipeline: a failed step stops its dependents; resume reruns from it", "[cli][pipeline]") {
+  ProjectFixture project;
+  write_text(project / "data.txt", "x\n");
+  write_text(project / "p.yml", k_pipeline);
+  write_text(project / "fail", "");
+  auto failed = project.mlctl({"pipeline", "run", "-f", "p.yml", "-o", "json"});
+  CHECK(failed.exit_code == 1);
+  Json report = Json::parse(failed.out);
+  Json steps = steps_by_name(report);
+  CHECK(steps["a"]["state"] == "completed");
+  CHECK(steps["b"]["state"] == "failed");
+  CHECK(steps["c"]["state"] == "completed");  // an independent branch finishes
+  std::string a_run = steps["a"]["run_id"];
+
+  std::filesystem::remove(project / "fail");
+  auto resumed = project.mlctl({"pipeline", "resume", report["id"].get<std::string>(), "-o", "json"});
+  INFO(resumed.err);
+  CHECK(resumed.exit_code == 0);
+  Json after = steps_by_name(Json::parse(resumed.out));
+  CHECK(after["a"]["run_id"] == a_run);  // kept, not run again
+  CHECK(after["b"]["state"] == "completed");
+}
+
+TEST_CASE("cli pipeline: validation errors name the place before anything runs", "[cli][pipeline]") {
+  ProjectFixture project;
+  write_text(project / "p.yml",
+             "type: pipeline\njobs:\n"
+             "  a:\n    command: echo ${{inputs.x}}\n    inputs:\n      x: ${{parent.jobs.b.outputs.y}}\n"
+             "  b:\n    command: echo\n    inputs:\n      x: ${{parent.jobs.a.outputs.z}}\n    outputs: {y: {type: uri_folder}}\n"
+             "    retries: two\n");
+  auto result = project.mlctl({"pipeline", "validate", "-f", "p.yml"});
+  CHECK(result.exit_code == 2);
+  CHECK(result.err.find("p.yml:") != std::string::npos);
+  CHECK(result.err.find("retries") != std::string::npos);
+  CHECK(project.mlctl({"pipeline", "run", "-f", "p.yml"}).exit_code == 2);
+  CHECK(project.json({"run", "list", "--query", "length(@)"}) == 0);
+  CHECK(project.mlctl({"pipeline", "validate", "-f", "missing.yml"}).exit_code == 3);
+}
