@@ -61,8 +61,42 @@ EvaluationData load_evaluation_data(store::Db& db, store::ArtifactStore& artifac
   return result;
 }
 
+namespace {
+
+std::optional<registry::ModelVersion> model_directory(std::string_view reference) {
+  fs::path path(reference);
+  std::error_code ec;
+  if (!fs::is_regular_file(path / "model.json", ec)) return std::nullopt;
+  registry::ModelVersion model;
+  model.name = fs::absolute(path).lexically_normal().string();
+  model.version = 0;
+  model.format = "mlctl";
+  model.source_path = model.name;
+  return model;
+}
+
+}  // namespace
+
+registry::ModelVersion resolve_model(registry::ModelRegistry& models, std::string_view reference) {
+  if (auto directory = model_directory(reference)) return *directory;
+  return models.get(reference);
+}
+
+std::optional<registry::ModelVersion> find_model(registry::ModelRegistry& models, std::string_view reference) {
+  if (auto directory = model_directory(reference)) return directory;
+  return models.find(registry::parse_model_ref(reference));
+}
+
 ModelScoring score_model(registry::ModelRegistry& models, const registry::ModelVersion& model,
                          const data::CsvTable& table) {
+  if (model.version == 0 && model.source_path) {
+    ModelScoring result;
+    Backend::get();
+    auto started = std::chrono::steady_clock::now();
+    result.scores = train::score_table(*model.source_path, table);
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return result;
+  }
   ScratchDirectory scratch;
   models.materialize(model, scratch.path);
   ModelScoring result;
@@ -130,7 +164,7 @@ EvaluationResult evaluate_model(store::Db& db, store::ArtifactStore& artifacts, 
                                 std::string_view data_reference, const std::string& experiment) {
   registry::ModelRegistry models(db, artifacts);
   EvaluationResult result;
-  result.model = models.get(model_reference);
+  result.model = resolve_model(models, model_reference);
   EvaluationData data = load_evaluation_data(db, artifacts, data_reference);
   result.data = data.dataset.ref();
   ModelScoring scoring = score_model(models, result.model, data.table);
@@ -162,9 +196,9 @@ ComparisonResult compare_models(store::Db& db, store::ArtifactStore& artifacts, 
                                 const std::vector<MetricCriterion>& criteria) {
   registry::ModelRegistry models(db, artifacts);
   ComparisonResult result;
-  result.candidate = models.get(candidate_reference);
+  result.candidate = resolve_model(models, candidate_reference);
   if (baseline_reference) {
-    result.baseline = models.find(registry::parse_model_ref(*baseline_reference));
+    result.baseline = find_model(models, *baseline_reference);
     if (!result.baseline) {
       result.notes.push_back(fmt::format("no model {} yet: the thresholds alone decide", *baseline_reference));
     }

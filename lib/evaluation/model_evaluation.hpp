@@ -30,6 +30,13 @@ struct EvaluationData {
 };
 EvaluationData load_evaluation_data(store::Db& db, store::ArtifactStore& artifacts, std::string_view reference);
 
+// A registered model, or an mlctl model directory (one with model.json,
+// such as a pipeline's train step output) named by its path: version 0,
+// source_path set. Throws as ModelRegistry::get.
+registry::ModelVersion resolve_model(registry::ModelRegistry& models, std::string_view reference);
+// The same, nullopt when a registered reference resolves to nothing.
+std::optional<registry::ModelVersion> find_model(registry::ModelRegistry& models, std::string_view reference);
+
 // Materialises a registered model (verifying every file) and scores the
 // table with it; `seconds` is the scoring time alone.
 struct ModelScoring {

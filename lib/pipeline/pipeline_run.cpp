@@ -294,11 +294,15 @@ class PipelineWorker {
     parts["outputs"] = output_names;
     parts["mlctl_version"] = mlctl_version();
     std::string key = sha256_hex(parts.dump());
-    bool reuse = step.reuse && !m_no_reuse;
+    bool reuse = step.reuse && !m_no_reuse && type->info.reusable;
 
     std::vector<std::pair<std::string, std::string>> tags = {
         {k_step_tag, name}, {k_name_tag, pipeline_name(m_spec)}, {k_key_tag, key}, {k_parts_tag, parts.dump()}};
-    if (!reuse) tags.emplace_back(k_reuse_off_tag, m_no_reuse ? "off (--no-reuse or force_rerun)" : "off (reuse: false)");
+    if (!reuse) {
+      tags.emplace_back(k_reuse_off_tag, !type->info.reusable ? fmt::format("off ({} steps read or change the registry)", step.type)
+                                         : m_no_reuse       ? std::string("off (--no-reuse or force_rerun)")
+                                                            : std::string("off (reuse: false)"));
+    }
 
     if (reuse) {
       tracking::RunListQuery query;
@@ -457,6 +461,7 @@ std::string explain(const tracking::Run& step_run, const std::optional<tracking:
   }
   std::string base = prefix.empty() ? "ran: " : prefix;
   if (changes.empty()) {
+    if (!prefix.empty()) return prefix + fmt::format("unchanged since run {}", previous->id);
     return base + fmt::format("same key as run {}, which had not succeeded ({})", previous->id,
                               tracking::to_string(previous->status));
   }

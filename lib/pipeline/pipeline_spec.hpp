@@ -156,6 +156,9 @@ struct StepTypeInfo {
   std::string name;
   std::vector<std::string> body_keys;
   std::vector<std::string> fixed_outputs;
+  // False for types whose result depends on more than their inputs (the
+  // registry's state) or that change it: they are never reused.
+  bool reusable = true;
 };
 
 // Parses and validates a pipeline file. `overrides` are `--set NAME=VALUE`

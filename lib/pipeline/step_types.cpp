@@ -134,6 +134,107 @@ tracking::PreparedRun prepare_sweep(const StepInvocation& call) {
   return sweep::prepare_submission(request, call.db, call.artifacts, call.project, call.mlctl_executable);
 }
 
+std::string shell_quote(std::string_view text) {
+  std::string quoted = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "'";
+}
+
+// Registry steps run mlctl itself as the step's command, so they get a
+// run, a log and a status like any step.
+tracking::PreparedRun prepare_mlctl_command(const StepInvocation& call, const std::string& command,
+                                            const std::vector<std::string>& outputs) {
+  YAML::Node body(YAML::NodeType::Map);
+  body["type"] = "command";
+  body["command"] = command;
+  YAML::Node declared(YAML::NodeType::Map);
+  for (const auto& output : outputs) declared[output]["type"] = "uri_folder";
+  body["outputs"] = declared;
+  tracking::SubmitRequest request = base_request(call);
+  request.job_text = emit(body);
+  return sweep::prepare_submission(request, call.db, call.artifacts, call.project, call.mlctl_executable);
+}
+
+std::string mlctl_prefix(const StepInvocation& call) {
+  return shell_quote(call.mlctl_executable) + " --project " + shell_quote(call.project.root.string());
+}
+
+std::string required_input(const StepInvocation& call, const std::string& name) {
+  auto it = call.inputs.find(name);
+  if (it == call.inputs.end() || it->second.empty()) {
+    throw Error(ErrorKind::invalid_argument,
+                fmt::format("{}: step '{}' ({}) needs the input '{}'", call.step.where.to_string(), call.step.name,
+                            call.step.type, name));
+  }
+  return it->second;
+}
+
+// A literal path is relative to the pipeline file.
+std::string path_input(const StepInvocation& call, const std::string& value) {
+  fs::path path(value);
+  if (path.is_absolute() || value.rfind("azureml:", 0) == 0) return value;
+  std::error_code ec;
+  if (fs::exists(call.step.base_dir / path, ec)) return (call.step.base_dir / path).string();
+  return value;
+}
+
+// evaluate: scores `model` (a registered model or a model folder) on
+// `data`; output `metrics` holds metrics.json.
+tracking::PreparedRun prepare_evaluate(const StepInvocation& call) {
+  std::string command = fmt::format(
+      "{} model evaluate {} --data {} -e {} -o json > ${{{{outputs.metrics}}}}/metrics.json", mlctl_prefix(call),
+      shell_quote(path_input(call, required_input(call, "model"))),
+      shell_quote(path_input(call, required_input(call, "data"))), shell_quote(call.experiment));
+  return prepare_mlctl_command(call, command, {"metrics"});
+}
+
+// compare: the candidate against the baseline on `data` by `criteria`;
+// output `passed` holds true or false (a later step's condition), output
+// `report` the comparison as JSON. A failed criterion is not a failed step.
+tracking::PreparedRun prepare_compare(const StepInvocation& call) {
+  std::string command = fmt::format("{} model compare --candidate {} --data {} --criteria {}", mlctl_prefix(call),
+                                    shell_quote(path_input(call, required_input(call, "candidate"))),
+                                    shell_quote(path_input(call, required_input(call, "data"))),
+                                    shell_quote(path_input(call, required_input(call, "criteria"))));
+  if (auto baseline = call.inputs.find("baseline"); baseline != call.inputs.end() && !baseline->second.empty()) {
+    command += " --baseline " + shell_quote(path_input(call, baseline->second));
+  }
+  command +=
+      " -o json > ${{outputs.report}}/report.json; code=$?; "
+      "if [ $code -eq 0 ]; then echo true; elif [ $code -eq 1 ]; then echo false; else exit $code; fi "
+      "> ${{outputs.passed}}/value";
+  return prepare_mlctl_command(call, command, {"passed", "report"});
+}
+
+// register: registers `model` (a model folder) as the next version of
+// `name`, with `alias` when given; output `registered` holds the version.
+tracking::PreparedRun prepare_register(const StepInvocation& call) {
+  YAML::Node body = load_yaml(call.step.body_yaml, call.pipeline.source);
+  std::string name = body["name"] && body["name"].IsScalar() ? body["name"].Scalar() : "";
+  if (auto input = call.inputs.find("name"); input != call.inputs.end()) name = input->second;
+  if (name.empty()) {
+    throw Error(ErrorKind::invalid_argument, fmt::format("{}: register step '{}' needs a model name (name: ...)",
+                                                         call.step.where.to_string(), call.step.name));
+  }
+  std::string command = fmt::format("{} model register --name {} --path {}", mlctl_prefix(call), shell_quote(name),
+                                    shell_quote(path_input(call, required_input(call, "model"))));
+  std::string alias = body["alias"] && body["alias"].IsScalar() ? body["alias"].Scalar() : "";
+  if (auto input = call.inputs.find("alias"); input != call.inputs.end()) alias = input->second;
+  if (!alias.empty()) command += " --alias " + shell_quote(alias);
+  if (body["description"] && body["description"].IsScalar()) {
+    command += " --description " + shell_quote(body["description"].Scalar());
+  }
+  command += " --tag " + shell_quote("mlctl.pipeline_run=" + call.parent_run_id);
+  command += " -o json > ${{outputs.registered}}/model.json";
+  return prepare_mlctl_command(call, command, {"registered"});
+}
+
 const std::vector<std::string> k_command_keys = {"command", "code", "environment_variables", "display_name",
                                                  "description", "tags", "limits", "experiment_name", "name",
                                                  "properties", "$schema"};
@@ -152,6 +253,9 @@ const std::vector<StepType>& step_types() {
       {{"command", k_command_keys, {}}, prepare_command},
       {{"train", k_train_keys, {"model", "evaluation"}}, prepare_train},
       {{"sweep", k_sweep_keys, {"best_params"}}, prepare_sweep},
+      {{"evaluate", {"display_name", "description"}, {"metrics"}, false}, prepare_evaluate},
+      {{"compare", {"display_name", "description"}, {"passed", "report"}, false}, prepare_compare},
+      {{"register", {"name", "alias", "description", "display_name"}, {"registered"}, false}, prepare_register},
   };
   return types;
 }

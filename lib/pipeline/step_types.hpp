@@ -41,7 +41,7 @@ struct StepType {
   std::function<tracking::PreparedRun(const StepInvocation&)> prepare;
 };
 
-// Every step type: command, train, sweep.
+// Every step type: command, train, sweep, evaluate, compare, register.
 const std::vector<StepType>& step_types();
 std::vector<StepTypeInfo> step_type_infos();
 const StepType* find_step_type(std::string_view name);

@@ -59,7 +59,10 @@ struct ModelVersion {
   std::vector<std::pair<std::string, std::string>> datasets;  // input name -> "NAME:V"
   std::vector<std::string> aliases;
 
-  std::string ref() const { return name + ":" + std::to_string(version); }
+  // "NAME:V"; for an unregistered model directory (version 0), its path.
+  std::string ref() const {
+    return version == 0 && source_path ? *source_path : name + ":" + std::to_string(version);
+  }
 };
 
 Json to_json(const ModelVersion& model);

@@ -162,3 +162,38 @@ TEST_CASE("cli pipeline: validation errors name the place before anything runs",
   CHECK(project.json({"run", "list", "--query", "length(@)"}) == 0);
   CHECK(project.mlctl({"pipeline", "validate", "-f", "missing.yml"}).exit_code == 3);
 }
+
+TEST_CASE("cli pipeline: retrain stages a model only when it passes the comparison with production",
+          "[cli][pipeline][torch]") {
+  ProjectFixture project;
+  std::string pipeline = (source_dir() / "pipelines" / "retrain.yml").string();
+  auto first = project.mlctl({"pipeline", "run", "-f", pipeline, "--set", "trials=2", "-o", "json"});
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  Json steps = steps_by_name(Json::parse(first.out));
+  for (const char* step : {"tune", "train", "evaluate", "compare", "register"}) {
+    INFO(step);
+    CHECK(steps[step]["state"] == "completed");
+  }
+  // No production model yet: the thresholds alone decided, and it passed.
+  Json staged = project.json({"model", "show", "churn@staging"});
+  CHECK(staged["version"] == 1);
+  CHECK(staged["tags"]["mlctl.pipeline_run"] == Json::parse(first.out)["id"]);
+  project.mlctl({"run", "download", steps["evaluate"]["run_id"].get<std::string>(), "--dest", (project / "e").string()});
+  Json metrics = Json::parse(mlctl::read_file(project / "e" / "outputs" / "metrics" / "metrics.json"));
+  CHECK(metrics["metrics"]["accuracy"].get<double>() > 0.9);
+
+  // With a production model that is better than anything the criteria allow,
+  // compare fails and register is skipped; the pipeline still succeeds.
+  write_text(project / "strict.yaml", "metrics:\n  accuracy: {threshold: 0.9999}\n");
+  auto second = project.mlctl({"pipeline", "run", "-f", pipeline, "--set", "trials=2", "--set",
+                               "jobs.compare.inputs.criteria=" + (project / "strict.yaml").string(), "-o", "json",
+                               "--explain"});
+  INFO(second.err);
+  REQUIRE(second.exit_code == 0);
+  Json again = steps_by_name(Json::parse(second.out));
+  CHECK(again["train"]["state"] == "reused");
+  CHECK(again["compare"]["state"] == "completed");
+  CHECK(again["register"]["state"] == "skipped");
+  CHECK(project.json({"model", "list", "--query", "length(@)"}) == 1);
+}
