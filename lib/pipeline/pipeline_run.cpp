@@ -473,11 +473,11 @@ std::string explain(const tracking::Run& step_run, const std::optional<tracking:
 tracking::PreparedRun prepare_pipeline_run(const PipelineRequest& request, const store::ProjectPaths& project,
                                            const std::string& mlctl_executable) {
   std::error_code ec;
-  if (!fs::is_regular_file(request.file, ec)) {
+  if (!request.text && !fs::is_regular_file(request.file, ec)) {
     throw Error(ErrorKind::not_found, fmt::format("pipeline file '{}' does not exist", request.file.string()));
   }
-  std::string text = read_file(request.file);
-  fs::path base_dir = fs::absolute(request.file).parent_path();
+  std::string text = request.text ? *request.text : read_file(request.file);
+  fs::path base_dir = request.base_dir ? *request.base_dir : fs::absolute(request.file).parent_path();
   PipelineSpec spec = parse_pipeline(text, request.file.string(), base_dir, step_type_infos(), request.overrides);
   if (request.max_parallel < 1) throw Error(ErrorKind::invalid_argument, "--max-parallel must be at least 1");
 
@@ -495,7 +495,11 @@ tracking::PreparedRun prepare_pipeline_run(const PipelineRequest& request, const
   for (const auto& input : spec.inputs) prepared.run.params.emplace_back(input.name, input.default_value.value_or(""));
   for (const auto& [key, value] : spec.tags) prepared.run.tags.emplace_back(key, value);
   prepared.run.tags.emplace_back(k_name_tag, pipeline_name(spec));
-  prepared.run.tags.emplace_back("mlctl.job_file", fs::absolute(request.file).string());
+  if (request.published) {
+    prepared.run.tags.emplace_back("mlctl.pipeline.published", *request.published);
+  } else {
+    prepared.run.tags.emplace_back("mlctl.job_file", fs::absolute(request.file).string());
+  }
   prepared.run.working_dir = base_dir.string();
   prepared.run.git_commit = find_git_commit(base_dir);
   tracking::LaunchSpec launch;

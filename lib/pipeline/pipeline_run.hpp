@@ -26,7 +26,11 @@
 namespace mlctl::pipeline {
 
 struct PipelineRequest {
-  std::filesystem::path file;
+  std::filesystem::path file;  // names the pipeline in messages; read unless `text` is given
+  // A published version's copy: its text, its original directory, "NAME:V".
+  std::optional<std::string> text;
+  std::optional<std::filesystem::path> base_dir;
+  std::optional<std::string> published;
   std::vector<std::string> overrides;  // --set
   std::optional<std::string> experiment;
   int max_parallel = 4;

@@ -195,6 +195,28 @@ CREATE TABLE file_hashes (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 6: published pipelines, immutable versioned copies of pipeline
+// files (NAME:1, NAME:2...) that can be run with new parameters.
+constexpr std::string_view k_v6_published_pipelines = R"sql(
+CREATE TABLE published_pipelines (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  digest TEXT NOT NULL,
+  yaml TEXT NOT NULL,
+  source TEXT NOT NULL,
+  base_dir TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  enabled INTEGER NOT NULL DEFAULT 1,
+  created_at REAL NOT NULL,
+  UNIQUE (name, version),
+  UNIQUE (name, digest)
+);
+-- A published version never changes: only its enabled flag may.
+CREATE TRIGGER published_pipelines_immutable BEFORE UPDATE OF name, version, digest, yaml, source, base_dir
+ON published_pipelines BEGIN SELECT RAISE(ABORT, 'a published pipeline version cannot be changed'); END;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& project_migrations() {
@@ -204,6 +226,7 @@ const std::vector<Migration>& project_migrations() {
       {3, k_v3_datasets},
       {4, k_v4_models},
       {5, k_v5_file_hashes},
+      {6, k_v6_published_pipelines},
   };
   return migrations;
 }

@@ -197,3 +197,38 @@ TEST_CASE("cli pipeline: retrain stages a model only when it passes the comparis
   CHECK(again["register"]["state"] == "skipped");
   CHECK(project.json({"model", "list", "--query", "length(@)"}) == 1);
 }
+
+TEST_CASE("cli pipeline: published versions are immutable copies run with new parameters", "[cli][pipeline]") {
+  ProjectFixture project;
+  const std::string first_text =
+      "type: pipeline\ninputs:\n  msg: hi\njobs:\n  say:\n    command: echo ${{inputs.m}} > ${{outputs.o}}/said.txt\n"
+      "    inputs:\n      m: ${{parent.inputs.msg}}\n    outputs:\n      o: {type: uri_folder}\n";
+  write_text(project / "p.yml", first_text);
+  CHECK(project.json({"pipeline", "publish", "-f", "p.yml", "--name", "greet"})["ref"] == "greet:1");
+  CHECK(project.json({"pipeline", "publish", "-f", "p.yml", "--name", "greet"})["ref"] == "greet:1");  // same content
+  std::string second_text = first_text;
+  second_text.replace(second_text.find("msg: hi"), 7, "msg: hello");
+  write_text(project / "p.yml", second_text);
+  CHECK(project.json({"pipeline", "publish", "-f", "p.yml", "--name", "greet"})["ref"] == "greet:2");
+  // The stored copy of version 1 is the text as it was published.
+  CHECK(project.json({"pipeline", "show", "greet:1"})["yaml"] == first_text);
+  CHECK(project.json({"pipeline", "show", "greet"})["version"] == 2);
+
+  auto said = [&](const Json& result) {
+    std::string step_run = result["steps"][0]["run_id"];
+    std::string dest = (project / ("dl-" + step_run)).string();
+    project.mlctl({"run", "download", step_run, "--dest", dest});
+    return mlctl::read_file(std::filesystem::path(dest) / "outputs" / "o" / "said.txt");
+  };
+  CHECK(said(project.json({"pipeline", "run", "--published", "greet:1"})) == "hi\n");
+  CHECK(said(project.json({"pipeline", "run", "--published", "greet", "--set", "msg=bonjour"})) == "bonjour\n");
+
+  project.mlctl({"pipeline", "disable", "greet:2"});
+  auto refused = project.mlctl({"pipeline", "run", "--published", "greet:2"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("published pipeline greet:2 is disabled") != std::string::npos);
+  CHECK(project.json({"pipeline", "show", "greet"})["version"] == 1);  // the newest enabled one
+  project.mlctl({"pipeline", "enable", "greet:2"});
+  CHECK(project.json({"pipeline", "list", "--query", "[].version"}) == Json::parse("[2, 1]"));
+  CHECK(project.mlctl({"pipeline", "run", "--published", "nope"}).exit_code == 3);
+}

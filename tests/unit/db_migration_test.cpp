@@ -86,3 +86,15 @@ TEST_CASE("db: a failed write transaction leaves nothing behind", "[store]") {
   count.step();
   CHECK(count.get_int64(0) == 0);
 }
+
+TEST_CASE("published pipelines: a stored version cannot be changed, only enabled or disabled", "[store]") {
+  auto db = mlctl::store::Db::open_memory(mlctl::store::project_migrations());
+  db.exec("INSERT INTO published_pipelines (name, version, digest, yaml, source, base_dir, created_at) "
+          "VALUES ('p', 1, 'd', 'type: pipeline', 'p.yml', '/x', 0)");
+  CHECK_THROWS_AS(db.exec("UPDATE published_pipelines SET yaml = 'changed' WHERE name = 'p'"), mlctl::Error);
+  CHECK_NOTHROW(db.exec("UPDATE published_pipelines SET enabled = 0 WHERE name = 'p'"));
+  auto stmt = db.prepare("SELECT yaml, enabled FROM published_pipelines");
+  REQUIRE(stmt.step());
+  CHECK(stmt.get_text(0) == "type: pipeline");
+  CHECK(stmt.get_int64(1) == 0);
+}

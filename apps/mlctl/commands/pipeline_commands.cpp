@@ -11,6 +11,8 @@
 #include <mlctl/core/process.hpp>
 #include <mlctl/pipeline/pipeline_run.hpp>
 #include <mlctl/pipeline/pipeline_spec.hpp>
+#include <mlctl/pipeline/published_pipelines.hpp>
+#include <mlctl/tracking/run_control.hpp>
 #include <mlctl/pipeline/step_types.hpp>
 #include <mlctl/tracking/run_store.hpp>
 #include <mlctl/tracking/run_supervisor.hpp>
@@ -22,6 +24,7 @@ namespace {
 
 struct RunOptions {
   std::string file;
+  std::string published;
   std::vector<std::string> sets;
   std::string experiment;
   int max_parallel = 4;
@@ -63,7 +66,22 @@ void print_report(CommandEnv& env, const pipeline::PipelineReport& report, bool 
 void run(CommandEnv& env, const RunOptions& options) {
   auto& context = env.context();
   pipeline::PipelineRequest request;
+  if (options.file.empty() == options.published.empty()) {
+    throw Error(ErrorKind::invalid_argument, "give the pipeline: -f FILE or --published NAME[:VERSION]");
+  }
   request.file = options.file;
+  if (!options.published.empty()) {
+    pipeline::PublishedPipeline published = pipeline::PublishedPipelines(context.db()).get(options.published);
+    if (!published.enabled) {
+      throw Error(ErrorKind::invalid_argument, fmt::format("published pipeline {} is disabled", published.ref()),
+                  fmt::format("enable it with: mlctl pipeline enable {}", published.ref()));
+    }
+    request.file = published.source;
+    request.text = published.yaml;
+    request.base_dir = published.base_dir;
+    request.published = published.ref();
+    env.note(fmt::format("running published pipeline {}", published.ref()));
+  }
   request.overrides = options.sets;
   if (!options.experiment.empty()) request.experiment = options.experiment;
   request.max_parallel = options.max_parallel;
@@ -119,7 +137,8 @@ void register_pipeline_commands(CLI::App& app, CommandEnv& env) {
 
   auto options = std::make_shared<RunOptions>();
   auto* run_command = group->add_subcommand("run", "Run a pipeline: each step a child run; unchanged steps are reused");
-  run_command->add_option("-f,--file", options->file, "Pipeline YAML")->required();
+  run_command->add_option("-f,--file", options->file, "Pipeline YAML");
+  run_command->add_option("--published", options->published, "A published pipeline: NAME (newest enabled) or NAME:VERSION");
   add_repeatable(*run_command, "--set", options->sets, "Override an input (NAME=VALUE) or a field");
   run_command->add_option("-e,--experiment", options->experiment, "Experiment (default: the file's experiment_name)");
   run_command->add_option("--max-parallel", options->max_parallel, "Steps running at once (default 4)");
@@ -128,17 +147,34 @@ void register_pipeline_commands(CLI::App& app, CommandEnv& env) {
   run_command->add_flag("--explain", options->explain, "Say for every step why it ran or was reused");
   set_examples(*run_command,
                "mlctl pipeline run -f pipelines/train-tune.yml --set data=azureml:churn:2\n"
-               "  mlctl pipeline run -f pipelines/retrain.yml --explain");
+               "  mlctl pipeline run -f pipelines/retrain.yml --explain\n"
+               "  mlctl pipeline run --published retrain --set data=azureml:churn:3");
   run_command->callback([&env, options] { run(env, *options); });
 
   auto run_id = std::make_shared<std::string>();
   auto explain = std::make_shared<bool>(false);
   auto graph = std::make_shared<std::string>();
   auto* show = group->add_subcommand("show", "The steps of a pipeline run: state, reuse, duration");
-  show->add_option("run", *run_id, "Pipeline run id (or a unique prefix)")->required();
+  show->add_option("run", *run_id, "Pipeline run id (or a unique prefix), or a published pipeline NAME[:VERSION]")->required();
   show->add_flag("--explain", *explain, "Say for every step why it ran or was reused");
   show->add_option("--graph", *graph, "Print the DAG instead: mermaid or dot")->check(CLI::IsMember({"mermaid", "dot"}));
   show->callback([&env, run_id, explain, graph] {
+    pipeline::PublishedPipelines published(env.context().db());
+    std::string name = run_id->substr(0, run_id->find(':'));
+    if (!published.list(std::string_view(name)).empty()) {
+      auto version = published.get(*run_id);
+      pipeline::PipelineSpec spec = pipeline::parse_pipeline(version.yaml, version.source, version.base_dir,
+                                                             pipeline::step_type_infos());
+      Json steps = Json::array();
+      for (const auto& step : pipeline::topological_order(spec)) steps.push_back(step);
+      Json inputs = Json::object();
+      for (const auto& input : spec.inputs) inputs[input.name] = input.default_value ? Json(*input.default_value) : Json(nullptr);
+      env.print(Json{{"name", version.name}, {"version", version.version}, {"enabled", version.enabled},
+                     {"sha256", version.digest}, {"source", version.source}, {"description", version.description},
+                     {"created_at", format_iso8601(version.created_at)}, {"inputs", inputs}, {"steps", steps},
+                     {"yaml", version.yaml}});
+      return;
+    }
     auto report = pipeline::load_pipeline_report(env.context().db(), *run_id);
     if (!graph->empty()) {
       std::fputs(pipeline::render_graph(report, *graph).c_str(), stdout);
@@ -164,6 +200,71 @@ void register_pipeline_commands(CLI::App& app, CommandEnv& env) {
         tracking::supervise_run(context.db(), context.artifacts(), context.project(), run.id, supervise);
     print_report(env, pipeline::load_pipeline_report(context.db(), run.id), *explain);
     if (outcome.status != tracking::RunStatus::completed) env.exit_code = 1;
+  });
+
+  struct PublishOptions {
+    std::string file, name, description;
+  };
+  auto publish_options = std::make_shared<PublishOptions>();
+  auto* publish = group->add_subcommand("publish", "Store an immutable, versioned copy of a pipeline (NAME:1, NAME:2...)");
+  publish->add_option("-f,--file", publish_options->file, "Pipeline YAML (validated first)")->required();
+  publish->add_option("--name", publish_options->name, "Published name")->required();
+  publish->add_option("--description", publish_options->description, "Description");
+  set_examples(*publish, "mlctl pipeline publish -f pipelines/retrain.yml --name retrain");
+  publish->callback([&env, publish_options] {
+    std::filesystem::path path = publish_options->file;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      throw Error(ErrorKind::not_found, fmt::format("pipeline file '{}' does not exist", path.string()));
+    }
+    std::string text = read_file(path);
+    std::filesystem::path base_dir = std::filesystem::absolute(path).parent_path();
+    pipeline::parse_pipeline(text, path.string(), base_dir, pipeline::step_type_infos());
+    bool created = false;
+    auto version = pipeline::PublishedPipelines(env.context().db())
+                       .publish(publish_options->name, text, path.string(), base_dir.string(),
+                                publish_options->description, created);
+    env.note(created ? fmt::format("published {}", version.ref())
+                     : fmt::format("the same pipeline is published already as {}", version.ref()));
+    env.print(Json{{"name", version.name}, {"version", version.version}, {"ref", version.ref()}, {"sha256", version.digest}});
+  });
+
+  auto list_name = std::make_shared<std::string>();
+  auto* list = group->add_subcommand("list", "Published pipelines, newest version first");
+  list->add_option("--name", *list_name, "Only this pipeline");
+  list->callback([&env, list_name] {
+    std::optional<std::string_view> name;
+    if (!list_name->empty()) name = *list_name;
+    Json rows = Json::array();
+    for (const auto& version : pipeline::PublishedPipelines(env.context().db()).list(name)) {
+      rows.push_back({{"name", version.name}, {"version", version.version}, {"enabled", version.enabled},
+                      {"description", version.description}, {"created_at", format_iso8601(version.created_at)}});
+    }
+    env.print(rows);
+  });
+
+  for (bool enable : {false, true}) {
+    auto* toggle = group->add_subcommand(enable ? "enable" : "disable",
+                                         enable ? "Allow runs of a published version again"
+                                                : "Refuse runs of a published version (it stays stored)");
+    toggle->add_option("pipeline", *run_id, "NAME:VERSION")->required();
+    toggle->callback([&env, run_id, enable] {
+      pipeline::PublishedPipelines published(env.context().db());
+      published.set_enabled(*run_id, enable);
+      env.note(fmt::format("{} {}", *run_id, enable ? "enabled" : "disabled"));
+    });
+  }
+
+  auto* cancel = group->add_subcommand("cancel", "Cancel a pipeline run: running steps are canceled, no new one starts");
+  cancel->add_option("run", *run_id, "Pipeline run id (or a unique prefix)")->required();
+  cancel->callback([&env, run_id] {
+    tracking::RunStore runs(env.context().db());
+    tracking::Run run = runs.get(*run_id, false);
+    if (run.kind != "pipeline") {
+      throw Error(ErrorKind::invalid_argument, fmt::format("run {} is a {} run, not a pipeline", run.id, run.kind));
+    }
+    tracking::cancel_run(runs, run.id);
+    env.note(fmt::format("pipeline run {} canceled", run.id));
   });
 
   auto* worker = group->add_subcommand("worker", "Run the steps of a pipeline run (started by its supervisor)");
