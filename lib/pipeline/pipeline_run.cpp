@@ -15,6 +15,8 @@
 #include <mlctl/core/process.hpp>
 #include <mlctl/core/sha256.hpp>
 #include <mlctl/core/version.hpp>
+#include <mlctl/core/yaml_overrides.hpp>
+#include <mlctl/data/dataset_store.hpp>
 #include <mlctl/pipeline/input_hashes.hpp>
 #include <mlctl/pipeline/pipeline_spec.hpp>
 #include <mlctl/pipeline/step_types.hpp>
@@ -281,13 +283,15 @@ class PipelineWorker {
     Json parts = Json::object();
     parts["type"] = step.type;
     parts["body"] = sha256_hex(step.body_yaml);
-    Json input_parts = Json::object();
     InputHasher hasher(m_db);
-    for (const auto& [input, value] : inputs) {
-      std::error_code ec;
-      bool is_path = fs::path(value).is_absolute() && fs::exists(value, ec);
-      input_parts[input] = is_path ? "sha256:" + hasher.hash(value) : value;
-    }
+    // What the body names by path (a code folder, a data file, a trial
+    // file) or as a dataset counts by content, so editing a script or
+    // registering a new version of `latest` runs the step again.
+    Json body_files = Json::object();
+    collect_body_references(load_yaml(step.body_yaml, m_spec.source), step.base_dir, hasher, body_files);
+    if (!body_files.empty()) parts["files"] = body_files;
+    Json input_parts = Json::object();
+    for (const auto& [input, value] : inputs) input_parts[input] = content_of(value, step.base_dir, hasher);
     parts["inputs"] = input_parts;
     Json output_names = Json::array();
     for (const auto& [output, declared] : step.outputs) output_names.push_back(output);
@@ -342,8 +346,21 @@ class PipelineWorker {
     try {
       prepared = type->prepare(call);
     } catch (const Error& error) {
+      // Recorded as a failed step run, so show and resume see it.
+      tracking::NewRun failed;
+      failed.experiment = m_run.experiment;
+      failed.parent_id = m_run.id;
+      failed.kind = step.type;
+      failed.display_name = name;
+      failed.tags = tags;
+      tracking::Run created = m_runs.create(failed);
+      m_runs.mark_running_unsupervised(created.row_id);
+      m_runs.finish(created.row_id, tracking::RunStatus::failed, std::nullopt,
+                    fmt::format("the step could not start: {}", error.what()));
       state.phase = StepState::Phase::done;
       state.outcome = "failed";
+      state.run_id = created.id;
+      state.row_id = created.row_id;
       event(fmt::format("{}: failed before it started: {}", name, error.what()));
       return;
     }
@@ -356,6 +373,52 @@ class PipelineWorker {
     ++state.attempts;
     state.supervisor = tracking::start_supervisor_process(m_project, created.id, mask);
     event(fmt::format("{}: started (run {})", name, created.id));
+  }
+
+  // An input's part of the cache key: a path by its content hash, a
+  // dataset reference by the version and digest it resolves to now, other
+  // text as it is.
+  std::string content_of(const std::string& value, const fs::path& base_dir, InputHasher& hasher) {
+    std::error_code ec;
+    fs::path path(value);
+    if (path.is_absolute() && fs::exists(path, ec)) return "sha256:" + hasher.hash(path);
+    bool looks_like_dataset = value.rfind("azureml:", 0) == 0 ||
+                              (value.find(':') != std::string::npos && value.find('/') == std::string::npos &&
+                               value.find(' ') == std::string::npos);
+    if (looks_like_dataset && value.find('@') == std::string::npos) {
+      try {
+        data::DatasetStore datasets(m_db, m_artifacts);
+        data::DatasetVersion dataset = datasets.get(data::parse_dataset_ref(value));
+        return fmt::format("dataset {} sha256:{}", dataset.ref(), dataset.digest);
+      } catch (const Error&) {
+        // not a dataset: the text stands for itself
+      }
+    }
+    (void)base_dir;
+    return value;
+  }
+
+  void collect_body_references(const YAML::Node& node, const fs::path& base_dir, InputHasher& hasher, Json& out,
+                               bool is_code = false) {
+    if (node.IsMap()) {
+      for (const auto& entry : node) {
+        collect_body_references(entry.second, base_dir, hasher, out, entry.first.Scalar() == "code");
+      }
+    } else if (node.IsSequence()) {
+      for (const auto& item : node) collect_body_references(item, base_dir, hasher, out);
+    } else if (node.IsScalar()) {
+      const std::string& text = node.Scalar();
+      if (text.empty() || text.size() > 4096 || text.find('\n') != std::string::npos) return;
+      std::error_code ec;
+      fs::path path = fs::path(text).is_absolute() ? fs::path(text) : base_dir / text;
+      bool pathlike = is_code || text.find('/') != std::string::npos || text.find('.') != std::string::npos;
+      if (pathlike && fs::exists(path, ec) && path.lexically_normal() != base_dir.lexically_normal()) {
+        out[text] = "sha256:" + hasher.hash(path);
+      } else if (text.rfind("azureml:", 0) == 0) {
+        std::string resolved = content_of(text, base_dir, hasher);
+        if (resolved != text) out[text] = resolved;
+      }
+    }
   }
 
   void reap() {
@@ -445,13 +508,17 @@ std::string explain(const tracking::Run& step_run, const std::optional<tracking:
   if (now.value("body", "") != before.value("body", "")) changes.push_back("its job fields changed");
   if (now.value("mlctl_version", "") != before.value("mlctl_version", "")) changes.push_back("mlctl's version changed");
   if (now.value("outputs", Json()) != before.value("outputs", Json())) changes.push_back("its outputs changed");
+  Json files_now = now.value("files", Json::object()), files_before = before.value("files", Json::object());
+  for (const auto& [name, value] : files_now.items()) {
+    if (files_before.contains(name) && files_before[name] != value) changes.push_back(fmt::format("'{}' changed", name));
+  }
   Json inputs_now = now.value("inputs", Json::object()), inputs_before = before.value("inputs", Json::object());
   for (const auto& [name, value] : inputs_now.items()) {
     if (!inputs_before.contains(name)) {
       changes.push_back(fmt::format("input '{}' is new", name));
     } else if (inputs_before[name] != value) {
       std::string a = inputs_before[name].get<std::string>(), b = value.get<std::string>();
-      bool hashed = b.rfind("sha256:", 0) == 0;
+      bool hashed = b.rfind("sha256:", 0) == 0 || b.rfind("dataset ", 0) == 0;
       changes.push_back(hashed ? fmt::format("input '{}' changed content ({} -> {})", name, a.substr(0, 15), b.substr(0, 15))
                                : fmt::format("input '{}' changed ('{}' -> '{}')", name, a, b));
     }
@@ -479,6 +546,9 @@ tracking::PreparedRun prepare_pipeline_run(const PipelineRequest& request, const
   std::string text = request.text ? *request.text : read_file(request.file);
   fs::path base_dir = request.base_dir ? *request.base_dir : fs::absolute(request.file).parent_path();
   PipelineSpec spec = parse_pipeline(text, request.file.string(), base_dir, step_type_infos(), request.overrides);
+  if (auto problems = check_step_requirements(spec); !problems.empty()) {
+    throw Error(ErrorKind::invalid_argument, fmt::format("{}", fmt::join(problems, "\n")));
+  }
   if (request.max_parallel < 1) throw Error(ErrorKind::invalid_argument, "--max-parallel must be at least 1");
 
   tracking::PreparedRun prepared;

@@ -8,8 +8,10 @@
 // a step whose cache key matches an earlier successful execution.
 //
 // A step's cache key is the sha256 of its parts: the step type, its body
-// (the job fields), each input's value (a path by its content hash), its
-// output names and the mlctl version. The parts are kept on the step's run
+// (the job fields), the content of every file or folder its body names
+// (code, data, trial files) and of every dataset it names, each input's
+// value (a path by its content hash, a dataset reference by the version it
+// resolves to), its output names and the mlctl version. The parts are kept on the step's run
 // (tag mlctl.pipeline.key_parts) so --explain can say what changed.
 
 #include <functional>

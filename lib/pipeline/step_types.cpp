@@ -260,6 +260,40 @@ const std::vector<StepType>& step_types() {
   return types;
 }
 
+std::vector<std::string> check_step_requirements(const PipelineSpec& spec) {
+  std::vector<std::string> problems;
+  for (const auto& step : spec.steps) {
+    YAML::Node body = load_yaml(step.body_yaml, spec.source);
+    auto problem = [&](const std::string& text) {
+      problems.push_back(fmt::format("{}: jobs.{}: {}", step.where.to_string(), step.name, text));
+    };
+    auto has_input = [&](const char* name) { return step.inputs.count(name) > 0; };
+    if (step.type == "command") {
+      if (!body["command"] || !body["command"].IsScalar() || body["command"].Scalar().empty()) {
+        problem("a command step needs a 'command'");
+      }
+      if (body["code"] && body["code"].IsScalar()) {
+        fs::path code = fs::path(body["code"].Scalar()).is_absolute() ? fs::path(body["code"].Scalar())
+                                                                       : step.base_dir / body["code"].Scalar();
+        std::error_code ec;
+        if (!fs::is_directory(code, ec)) problem(fmt::format("code folder '{}' does not exist", code.string()));
+      }
+    } else if (step.type == "evaluate") {
+      for (const char* name : {"model", "data"}) {
+        if (!has_input(name)) problem(fmt::format("an evaluate step needs the input '{}'", name));
+      }
+    } else if (step.type == "compare") {
+      for (const char* name : {"candidate", "data", "criteria"}) {
+        if (!has_input(name)) problem(fmt::format("a compare step needs the input '{}'", name));
+      }
+    } else if (step.type == "register") {
+      if (!has_input("model")) problem("a register step needs the input 'model'");
+      if (!has_input("name") && !(body["name"] && body["name"].IsScalar())) problem("a register step needs a 'name'");
+    }
+  }
+  return problems;
+}
+
 std::vector<StepTypeInfo> step_type_infos() {
   std::vector<StepTypeInfo> infos;
   for (const auto& type : step_types()) infos.push_back(type.info);

@@ -232,3 +232,45 @@ TEST_CASE("cli pipeline: published versions are immutable copies run with new pa
   CHECK(project.json({"pipeline", "list", "--query", "[].version"}) == Json::parse("[2, 1]"));
   CHECK(project.mlctl({"pipeline", "run", "--published", "nope"}).exit_code == 3);
 }
+
+TEST_CASE("cli pipeline: editing a step's code or registering a new dataset version reruns it", "[cli][pipeline]") {
+  ProjectFixture project;
+  std::filesystem::create_directories(project / "src");
+  write_text(project / "src" / "job.sh", "echo one\n");
+  write_text(project / "rows.csv", "a,b\n1,2\n");
+  project.json({"data", "register", "--name", "rows", "--path", "rows.csv"});
+  write_text(project / "p.yml",
+             "type: pipeline\ninputs:\n  data: azureml:rows:latest\njobs:\n"
+             "  script:\n    code: src\n    command: sh job.sh\n"
+             "  reader:\n    command: cat ${{inputs.d}}\n    inputs:\n      d: ${{parent.inputs.data}}\n");
+  project.json({"pipeline", "run", "-f", "p.yml"});
+  Json same = steps_by_name(project.json({"pipeline", "run", "-f", "p.yml", "--explain"}));
+  CHECK(same["script"]["state"] == "reused");
+  CHECK(same["reader"]["state"] == "reused");
+
+  write_text(project / "src" / "job.sh", "echo two\n");
+  Json edited = steps_by_name(project.json({"pipeline", "run", "-f", "p.yml", "--explain"}));
+  CHECK(edited["script"]["state"] == "completed");
+  CHECK(edited["script"]["explanation"].get<std::string>().find("'src' changed") != std::string::npos);
+  CHECK(edited["reader"]["state"] == "reused");
+
+  write_text(project / "rows.csv", "a,b\n3,4\n");
+  project.json({"data", "register", "--name", "rows", "--path", "rows.csv"});  // rows:2 is now latest
+  Json new_data = steps_by_name(project.json({"pipeline", "run", "-f", "p.yml", "--explain"}));
+  CHECK(new_data["script"]["state"] == "reused");
+  CHECK(new_data["reader"]["state"] == "completed");
+  CHECK(new_data["reader"]["explanation"].get<std::string>().find("input 'd' changed content") != std::string::npos);
+}
+
+TEST_CASE("cli pipeline: what a step type needs is checked before anything runs", "[cli][pipeline]") {
+  ProjectFixture project;
+  write_text(project / "p.yml",
+             "type: pipeline\njobs:\n  nothing:\n    code: missing\n  judge:\n    type: compare\n"
+             "    inputs:\n      candidate: churn:1\n");
+  auto result = project.mlctl({"pipeline", "validate", "-f", "p.yml"});
+  CHECK(result.exit_code == 2);
+  CHECK(result.err.find("p.yml:3:3: jobs.nothing: a command step needs a 'command'") != std::string::npos);
+  CHECK(result.err.find("jobs.nothing: code folder") != std::string::npos);
+  CHECK(result.err.find("p.yml:5:3: jobs.judge: a compare step needs the input 'data'") != std::string::npos);
+  CHECK(project.mlctl({"pipeline", "run", "-f", "p.yml"}).exit_code == 2);
+}

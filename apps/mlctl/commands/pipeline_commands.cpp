@@ -126,6 +126,9 @@ void register_pipeline_commands(CLI::App& app, CommandEnv& env) {
                                                            std::filesystem::absolute(path).parent_path(),
                                                            pipeline::step_type_infos(), *sets);
     for (const auto& notice : spec.notices) env.note(notice);
+    if (auto problems = pipeline::check_step_requirements(spec); !problems.empty()) {
+      throw Error(ErrorKind::invalid_argument, fmt::format("{}", fmt::join(problems, "\n")));
+    }
     Json steps = Json::array();
     for (const auto& name : pipeline::topological_order(spec)) {
       const auto* step = spec.find_step(name);
@@ -219,7 +222,10 @@ void register_pipeline_commands(CLI::App& app, CommandEnv& env) {
     }
     std::string text = read_file(path);
     std::filesystem::path base_dir = std::filesystem::absolute(path).parent_path();
-    pipeline::parse_pipeline(text, path.string(), base_dir, pipeline::step_type_infos());
+    auto spec = pipeline::parse_pipeline(text, path.string(), base_dir, pipeline::step_type_infos());
+    if (auto problems = pipeline::check_step_requirements(spec); !problems.empty()) {
+      throw Error(ErrorKind::invalid_argument, fmt::format("{}", fmt::join(problems, "\n")));
+    }
     bool created = false;
     auto version = pipeline::PublishedPipelines(env.context().db())
                        .publish(publish_options->name, text, path.string(), base_dir.string(),
