@@ -381,4 +381,14 @@ std::vector<double> column_as_numbers(const CsvTable& table, std::size_t column)
   return numbers;
 }
 
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(text);
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
 }  // namespace mlctl::data

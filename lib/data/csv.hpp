@@ -117,6 +117,10 @@ CsvTable parse_csv(std::string_view text, std::string_view source_name);
 // Throws Error(io) if the file cannot be read, Error(parse) as parse_csv.
 CsvTable read_csv(const std::filesystem::path& path);
 
+// A field as RFC 4180 writes it: quoted (quotes doubled) when it holds a
+// comma, a quote or a line break; as it is otherwise.
+std::string csv_field(std::string_view text);
+
 // Whether a cell counts as a missing value in a numeric column: empty or
 // blank, or (ignoring case and surrounding blanks) "NA", "N/A", "NaN" or
 // "null". Categorical and text columns treat only empty cells as missing,

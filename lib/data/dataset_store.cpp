@@ -263,4 +263,21 @@ void DatasetStore::remove(const DatasetVersion& dataset, bool force) {
   });
 }
 
+std::string dataset_name_for(const std::filesystem::path& path) {
+  std::string name;
+  for (char c : path.stem().string()) {
+    name += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ? c : '-';
+  }
+  if (name.empty() || !std::isalnum(static_cast<unsigned char>(name[0]))) name = "data" + name;
+  return name;
+}
+
+tracking::DatasetResolver dataset_resolver(store::Db& db, store::ArtifactStore& artifacts) {
+  return [&db, &artifacts](std::string_view reference) {
+    DatasetStore datasets(db, artifacts);
+    DatasetVersion dataset = datasets.get(parse_dataset_ref(reference));
+    return tracking::ResolvedDataset{dataset.row_id, dataset.ref(), datasets.verified_path(dataset), dataset.file_name};
+  };
+}
+
 }  // namespace mlctl::data

@@ -11,6 +11,7 @@
 #include <mlctl/core/json.hpp>
 #include <mlctl/store/artifact_store.hpp>
 #include <mlctl/store/db.hpp>
+#include <mlctl/tracking/job_submission.hpp>
 
 namespace mlctl::data {
 
@@ -57,6 +58,15 @@ struct RegisterResult {
   DatasetVersion dataset;
   bool created = false;  // false: the same content was already registered
 };
+
+// A file name as a dataset name: "data/Churn 2024.csv" -> "Churn-2024"
+// (characters a name may not hold become '-'; "data" is put in front of a
+// name that would not start with a letter or digit).
+std::string dataset_name_for(const std::filesystem::path& path);
+
+// The resolver a job submission uses for dataset inputs: the verified file
+// of NAME:VERSION. The store and the database must outlive it.
+tracking::DatasetResolver dataset_resolver(store::Db& db, store::ArtifactStore& artifacts);
 
 // Registered datasets. Not thread-safe (one per Db).
 class DatasetStore {

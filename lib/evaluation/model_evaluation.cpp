@@ -27,14 +27,6 @@ struct ScratchDirectory {
   }
 };
 
-std::string dataset_name_for(const fs::path& path) {
-  std::string name;
-  for (char c : path.stem().string()) {
-    name += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ? c : '-';
-  }
-  if (name.empty() || !std::isalnum(static_cast<unsigned char>(name[0]))) name = "data" + name;
-  return name;
-}
 
 }  // namespace
 
@@ -50,7 +42,7 @@ EvaluationData load_evaluation_data(store::Db& db, store::ArtifactStore& artifac
       throw Error(ErrorKind::not_found, fmt::format("--data: '{}' does not exist or is not a file", text));
     }
     data::RegisterRequest request;
-    request.name = dataset_name_for(text);
+    request.name = data::dataset_name_for(text);
     request.path = text;
     request.description = "registered by a model evaluation";
     result.dataset = datasets.register_file(request).dataset;

@@ -10,6 +10,7 @@
 
 #include <mlctl/core/clock.hpp>
 #include <mlctl/core/error.hpp>
+#include <mlctl/core/signal_waiter.hpp>
 #include <mlctl/core/files.hpp>
 #include <mlctl/core/git_info.hpp>
 #include <mlctl/core/process.hpp>
@@ -48,24 +49,6 @@ std::string pipeline_name(const PipelineSpec& spec) {
   return !spec.display_name.empty() ? spec.display_name : fs::path(spec.source).stem().string();
 }
 
-class BlockedSignals {
- public:
-  BlockedSignals() {
-    sigemptyset(&m_set);
-    for (int signal_number : {SIGCHLD, SIGINT, SIGTERM, SIGHUP}) sigaddset(&m_set, signal_number);
-    ::sigprocmask(SIG_BLOCK, &m_set, &m_previous);
-  }
-  ~BlockedSignals() { ::sigprocmask(SIG_SETMASK, &m_previous, nullptr); }
-  int wait(int milliseconds) {
-    timespec timeout{milliseconds / 1000, long(milliseconds % 1000) * 1000000L};
-    int signal_number = ::sigtimedwait(&m_set, nullptr, &timeout);
-    return signal_number > 0 ? signal_number : 0;
-  }
-  const sigset_t& previous() const { return m_previous; }
-
- private:
-  sigset_t m_set, m_previous;
-};
 
 struct StepState {
   enum class Phase { waiting, running, done } phase = Phase::waiting;
@@ -93,7 +76,7 @@ class PipelineWorker {
   }
 
   PipelineOutcome run(const fs::path& outputs_dir) {
-    BlockedSignals signals;
+    SignalWaiter signals;
     load_earlier_attempt();
     bool stopping = false;
     while (true) {

@@ -29,11 +29,7 @@ tracking::SubmitRequest base_request(const StepInvocation& call) {
   request.display_name = call.step.name;
   request.timeout_seconds = call.step.timeout_seconds;
   request.working_dir = call.step.base_dir;
-  request.resolve_dataset = [&call](std::string_view reference) {
-    data::DatasetStore datasets(call.db, call.artifacts);
-    data::DatasetVersion dataset = datasets.get(data::parse_dataset_ref(reference));
-    return tracking::ResolvedDataset{dataset.row_id, dataset.ref(), datasets.verified_path(dataset), dataset.file_name};
-  };
+  request.resolve_dataset = data::dataset_resolver(call.db, call.artifacts);
   return request;
 }
 

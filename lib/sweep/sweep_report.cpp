@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <mlctl/core/error.hpp>
+#include <mlctl/data/csv.hpp>
 #include <mlctl/sweep/search_space.hpp>
 #include <mlctl/tracking/metric_log.hpp>
 #include <mlctl/tracking/run_store.hpp>
@@ -13,15 +14,6 @@
 namespace mlctl::sweep {
 namespace {
 
-std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(text);
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
 
 std::string trial_state(const tracking::Run& run) {
   auto tag = run.tags.find(k_state_tag);
@@ -88,15 +80,15 @@ SweepReport load_sweep_report(store::Db& db, std::string_view run_id) {
 }
 
 std::string trials_csv(const SweepReport& report) {
-  std::string csv = "trial,run_id,state," + csv_field(report.primary_metric);
-  for (const auto& name : report.parameter_names) csv += "," + csv_field(name);
+  std::string csv = "trial,run_id,state," + data::csv_field(report.primary_metric);
+  for (const auto& name : report.parameter_names) csv += "," + data::csv_field(name);
   csv += ",duration_seconds\n";
   for (const auto& trial : report.trials) {
     csv += fmt::format("{},{},{},", trial.index, trial.run.id, trial.state);
     if (trial.value) csv += value_text(Json(*trial.value));
     for (const auto& name : report.parameter_names) {
       csv += ",";
-      if (trial.values.contains(name)) csv += csv_field(value_text(trial.values.at(name)));
+      if (trial.values.contains(name)) csv += data::csv_field(value_text(trial.values.at(name)));
     }
     csv += ",";
     if (auto duration = trial.run.duration()) csv += fmt::format("{:.3f}", *duration);

@@ -16,6 +16,7 @@
 
 #include <mlctl/core/clock.hpp>
 #include <mlctl/core/error.hpp>
+#include <mlctl/core/signal_waiter.hpp>
 #include <mlctl/core/files.hpp>
 #include <mlctl/core/git_info.hpp>
 #include <mlctl/core/process.hpp>
@@ -87,11 +88,7 @@ tracking::PreparedRun prepare_trial(const SweepSpec& spec, const tracking::Run& 
   request.tags = {{k_trial_tag, std::to_string(index)},
                   {k_point_tag, Json(point).dump()},
                   {k_values_tag, values.dump()}};
-  request.resolve_dataset = [&db, &artifacts](std::string_view reference) {
-    data::DatasetStore datasets(db, artifacts);
-    data::DatasetVersion dataset = datasets.get(data::parse_dataset_ref(reference));
-    return tracking::ResolvedDataset{dataset.row_id, dataset.ref(), datasets.verified_path(dataset), dataset.file_name};
-  };
+  request.resolve_dataset = data::dataset_resolver(db, artifacts);
   tracking::PreparedRun prepared = train::prepare_submission(request, db, artifacts, project, mlctl_executable);
   if (spec.trial_kind == TrialKind::train) {
     // The trainer's params already hold the values the overrides set;
@@ -183,29 +180,6 @@ tracking::PreparedRun prepare_sweep_run(const tracking::SubmitRequest& request, 
   return prepared;
 }
 
-// Signals the worker waits for instead of handling them.
-class BlockedSignals {
- public:
-  BlockedSignals() {
-    sigemptyset(&m_set);
-    for (int signal_number : {SIGCHLD, SIGINT, SIGTERM, SIGHUP}) sigaddset(&m_set, signal_number);
-    ::sigprocmask(SIG_BLOCK, &m_set, &m_previous);
-  }
-  ~BlockedSignals() { ::sigprocmask(SIG_SETMASK, &m_previous, nullptr); }
-  BlockedSignals(const BlockedSignals&) = delete;
-  BlockedSignals& operator=(const BlockedSignals&) = delete;
-
-  // Waits up to `milliseconds` for one of the signals; returns it, or 0.
-  int wait(int milliseconds) {
-    timespec timeout{milliseconds / 1000, long(milliseconds % 1000) * 1000000L};
-    int signal_number = ::sigtimedwait(&m_set, nullptr, &timeout);
-    return signal_number > 0 ? signal_number : 0;
-  }
-  const sigset_t& previous() const { return m_previous; }
-
- private:
-  sigset_t m_set, m_previous;
-};
 
 struct TrialState {
   std::uint64_t index = 0;
@@ -244,7 +218,7 @@ class SweepWorker {
   }
 
   SweepOutcome run(const fs::path& outputs_dir) {
-    BlockedSignals signals;
+    SignalWaiter signals;
     load_history();
     double started = monotonic_seconds();
     double last_policy_check = 0;

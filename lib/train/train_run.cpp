@@ -38,15 +38,6 @@ namespace {
 
 constexpr const char* k_model_files[] = {"model.json", "preprocessor.json", "weights.pt"};
 
-// A file name as a dataset name: "data/Churn 2024.csv" -> "Churn-2024".
-std::string dataset_name_for(const std::filesystem::path& path) {
-  std::string name;
-  for (char c : path.stem().string()) {
-    name += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ? c : '-';
-  }
-  if (name.empty() || !std::isalnum(static_cast<unsigned char>(name[0]))) name = "data" + name;
-  return name;
-}
 
 std::string where(const std::string& source, const DataSource& data) {
   return data.line > 0 ? fmt::format("{}:{}:{}", source, data.line, data.column) : source;
@@ -70,7 +61,7 @@ data::DatasetVersion resolve_source(data::DatasetStore& datasets, const std::str
     // A path is registered as a dataset so that the run's lineage names an
     // immutable version, not a file that may change.
     data::RegisterRequest request;
-    request.name = dataset_name_for(data.value);
+    request.name = data::dataset_name_for(data.value);
     request.path = data.value;
     request.description = fmt::format("registered by a training job ({})", source);
     dataset = datasets.register_file(request).dataset;
@@ -216,15 +207,6 @@ class ProgressLine {
   std::chrono::steady_clock::time_point m_started;
 };
 
-std::string csv_escape(std::string_view text) {
-  if (text.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(text);
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
 
 }  // namespace
 
@@ -579,13 +561,13 @@ Json predictions_json(const TableScores& scores) {
 
 std::string predictions_csv(const TableScores& scores) {
   std::string csv = "prediction";
-  for (const auto& name : scores.class_names) csv += ",probability_" + csv_escape(name);
+  for (const auto& name : scores.class_names) csv += ",probability_" + data::csv_field(name);
   csv += "\n";
   const std::size_t classes = scores.class_names.size();
   for (std::size_t row = 0; row < scores.rows(); ++row) {
     if (scores.classification) {
       const float* probabilities = scores.probabilities.data() + row * classes;
-      csv += csv_escape(scores.predicted[row]);
+      csv += data::csv_field(scores.predicted[row]);
       for (std::size_t k = 0; k < classes; ++k) csv += fmt::format(",{}", probabilities[k]);
     } else {
       csv += fmt::format("{}", scores.values[row]);

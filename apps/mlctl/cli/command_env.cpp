@@ -8,6 +8,7 @@
 
 #include <mlctl/core/error.hpp>
 #include <mlctl/core/query.hpp>
+#include <mlctl/tracking/run_supervisor.hpp>
 
 namespace mlctl::cli {
 namespace {
@@ -119,6 +120,16 @@ std::vector<std::pair<std::string, std::string>> parse_key_values(const std::vec
   std::vector<std::pair<std::string, std::string>> pairs;
   for (const auto& item : items) pairs.push_back(parse_key_value(item, flag));
   return pairs;
+}
+
+std::filesystem::path worker_outputs_dir(store::Context& context, std::string_view run_id) {
+  const char* outputs = std::getenv("MLCTL_OUTPUTS");
+  return outputs ? std::filesystem::path(outputs) : tracking::RunDirectory::of(context.project(), run_id).outputs;
+}
+
+void print_worker_event(std::string_view line) {
+  std::fprintf(stderr, "%.*s\n", int(line.size()), line.data());
+  std::fflush(stderr);
 }
 
 }  // namespace mlctl::cli

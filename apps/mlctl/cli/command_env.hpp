@@ -76,6 +76,13 @@ class CommandEnv {
   std::optional<store::Context> m_context;
 };
 
+// For the hidden worker commands (sweep, pipeline) a run's supervisor
+// starts: where the run's outputs go ($MLCTL_OUTPUTS, else the run's own
+// outputs folder), and a sink that writes each event line to stderr (the
+// run's log) at once.
+std::filesystem::path worker_outputs_dir(store::Context& context, std::string_view run_id);
+void print_worker_event(std::string_view line);
+
 // Splits "key=value"; Error(invalid_argument) naming `flag` otherwise.
 std::pair<std::string, std::string> parse_key_value(std::string_view text, std::string_view flag);
 std::vector<std::pair<std::string, std::string>> parse_key_values(const std::vector<std::string>& items,

@@ -59,11 +59,7 @@ void submit(CommandEnv& env, const SubmitOptions& options) {
   request.tags = parse_key_values(options.tags, "--tag");
   request.working_dir = context.working_dir();
   request.default_experiment = context.settings().experiment;
-  request.resolve_dataset = [&context](std::string_view reference) {
-    data::DatasetStore datasets(context.db(), context.artifacts());
-    data::DatasetVersion dataset = datasets.get(data::parse_dataset_ref(reference));
-    return tracking::ResolvedDataset{dataset.row_id, dataset.ref(), datasets.verified_path(dataset), dataset.file_name};
-  };
+  request.resolve_dataset = data::dataset_resolver(context.db(), context.artifacts());
 
   tracking::RunStore runs(context.db());
   tracking::Run run;

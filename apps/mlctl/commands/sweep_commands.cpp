@@ -112,14 +112,8 @@ void register_sweep_commands(CLI::App& app, CommandEnv& env) {
   worker->add_option("run", *run_id)->required();
   worker->callback([&env, run_id] {
     auto& context = env.context();
-    const char* outputs = std::getenv("MLCTL_OUTPUTS");
-    std::filesystem::path outputs_dir =
-        outputs ? std::filesystem::path(outputs) : tracking::RunDirectory::of(context.project(), *run_id).outputs;
-    sweep::run_sweep(context.db(), context.artifacts(), context.project(), *run_id, outputs_dir,
-                     [](std::string_view line) {
-                       std::fprintf(stderr, "%.*s\n", int(line.size()), line.data());
-                       std::fflush(stderr);
-                     });
+    sweep::run_sweep(context.db(), context.artifacts(), context.project(), *run_id,
+                     worker_outputs_dir(context, *run_id), print_worker_event);
   });
 }
 
