@@ -128,8 +128,6 @@ std::string path_prefix(const std::vector<PathStep>& steps, std::size_t count) {
   return prefix;
 }
 
-bool is_absent(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
-
 // Walks the existing tree without changing it, so a bad path fails before
 // anything is created. Once the walk leaves the tree every later container is
 // new and empty, where only index 0 (an append) is in range.
@@ -321,6 +319,21 @@ void apply_override(YAML::Node& root, std::string_view assignment, std::string_v
   } catch (const YAML::Exception& error) {
     // Not expected after check_path; translated so no yaml-cpp type escapes.
     context.fail(ErrorKind::internal, error.msg);
+  }
+}
+
+bool is_absent(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a sequence";
+    case YAML::NodeType::Scalar:
+      return fmt::format("'{}'", node.Scalar());
+    default:
+      return "nothing";
   }
 }
 

@@ -21,6 +21,13 @@ YAML::Node load_yaml(std::string_view text, std::string_view source_name);
 // "LINE:COL". Throws nothing but std::bad_alloc.
 std::string yaml_location(std::string_view source_name, const YAML::Mark& mark);
 
+// True for a missing key's node and for an explicit null (`key:`).
+bool is_absent(const YAML::Node& node);
+
+// A node as a diagnostic shows it: "a map", "a sequence", the scalar in
+// quotes ('abc'), or "nothing".
+std::string describe(const YAML::Node& node);
+
 // Applies one az-style `--set PATH=VALUE` assignment to `root` in place.
 //
 // PATH is dotted (`model.optimizer.lr`). Missing maps along it are created,

@@ -19,6 +19,9 @@
 namespace mlctl::pipeline {
 namespace {
 
+using tracking::is_identifier;
+
+
 namespace fs = std::filesystem;
 
 const std::vector<std::string> k_top_keys = {
@@ -76,30 +79,6 @@ std::string join(const std::vector<std::string>& words, std::string_view separat
     text += word;
   }
   return text;
-}
-
-bool is_absent(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
-
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a sequence";
-    case YAML::NodeType::Scalar:
-      return fmt::format("'{}'", node.Scalar());
-    default:
-      return "nothing";
-  }
-}
-
-// Input and output names become ${{inputs.NAME}} placeholders, so they
-// follow az's rule: a Python identifier.
-bool is_identifier(std::string_view name) {
-  if (name.empty() || (name.front() >= '0' && name.front() <= '9')) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  });
 }
 
 // Step names appear in references (split at '.') and in directory names.

@@ -76,30 +76,6 @@ std::string join(const std::vector<std::string>& words) {
   return text;
 }
 
-bool is_absent(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
-
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a sequence";
-    case YAML::NodeType::Scalar:
-      return fmt::format("'{}'", node.Scalar());
-    default:
-      return "nothing";
-  }
-}
-
-// Input and output names become ${{inputs.NAME}} placeholders and directory
-// names, so they follow az's rule: a Python identifier.
-bool is_identifier(std::string_view name) {
-  if (name.empty() || (name.front() >= '0' && name.front() <= '9')) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
 bool is_asset_word(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -668,6 +644,13 @@ std::optional<std::string> substitute(std::string_view text,
 }  // namespace
 
 const std::vector<std::string>& cloud_only_command_fields() { return k_cloud_only_fields; }
+
+bool is_identifier(std::string_view name) {
+  if (name.empty() || (name.front() >= '0' && name.front() <= '9')) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
 
 std::string job_type(const YAML::Node& root, std::string_view source_name) {
   if (!root.IsMap()) return "command";

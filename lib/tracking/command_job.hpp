@@ -55,6 +55,11 @@ struct CommandJobSpec {
 // "compute", ...): accepted and ignored when running locally.
 const std::vector<std::string>& cloud_only_command_fields();
 
+// Whether `name` may name a job input or output: inputs and outputs become
+// ${{inputs.NAME}} placeholders and directory names, so they follow az's
+// rule, a Python identifier. Pure.
+bool is_identifier(std::string_view name);
+
 // The top-level `type` of a job document: its text, or "command" when absent,
 // null or empty (as az does) or when `root` is not a map (the job parser then says
 // what is wrong). Throws Error(invalid_argument) "SOURCE:LINE:COL: 'type' must

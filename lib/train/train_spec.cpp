@@ -85,8 +85,6 @@ std::string join_with_and(const std::vector<std::string>& words) {
   return text;
 }
 
-bool is_absent(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
-
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map:
