@@ -81,23 +81,21 @@ std::optional<registry::ModelVersion> find_model(registry::ModelRegistry& models
 
 ModelScoring score_model(registry::ModelRegistry& models, const registry::ModelVersion& model,
                          const data::CsvTable& table) {
-  if (model.version == 0 && model.source_path) {
-    ModelScoring result;
-    Backend::get();
-    auto started = std::chrono::steady_clock::now();
-    result.scores = train::score_table(*model.source_path, table);
-    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return result;
-  }
+  // An unregistered model directory is scored where it is.
   ScratchDirectory scratch;
-  models.materialize(model, scratch.path);
+  fs::path model_dir = scratch.path;
+  if (model.version == 0 && model.source_path) {
+    model_dir = *model.source_path;
+  } else {
+    models.materialize(model, scratch.path);
+  }
   ModelScoring result;
   Backend::get();  // loading libtorch (~0.6 s once) is not per-row latency
   auto started = std::chrono::steady_clock::now();
   if (model.format == "torchscript") {
-    result.scores = train::score_torchscript(scratch.path / model.files.front().path, model.schema, table);
+    result.scores = train::score_torchscript(model_dir / model.files.front().path, model.schema, table);
   } else {
-    result.scores = train::score_table(scratch.path, table);
+    result.scores = train::score_table(model_dir, table);
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;

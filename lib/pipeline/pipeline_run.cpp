@@ -274,7 +274,7 @@ class PipelineWorker {
     collect_body_references(load_yaml(step.body_yaml, m_spec.source), step.base_dir, hasher, body_files);
     if (!body_files.empty()) parts["files"] = body_files;
     Json input_parts = Json::object();
-    for (const auto& [input, value] : inputs) input_parts[input] = content_of(value, step.base_dir, hasher);
+    for (const auto& [input, value] : inputs) input_parts[input] = content_of(value, hasher);
     parts["inputs"] = input_parts;
     Json output_names = Json::array();
     for (const auto& [output, declared] : step.outputs) output_names.push_back(output);
@@ -361,7 +361,7 @@ class PipelineWorker {
   // An input's part of the cache key: a path by its content hash, a
   // dataset reference by the version and digest it resolves to now, other
   // text as it is.
-  std::string content_of(const std::string& value, const fs::path& base_dir, InputHasher& hasher) {
+  std::string content_of(const std::string& value, InputHasher& hasher) {
     std::error_code ec;
     fs::path path(value);
     if (path.is_absolute() && fs::exists(path, ec)) return "sha256:" + hasher.hash(path);
@@ -377,7 +377,6 @@ class PipelineWorker {
         // not a dataset: the text stands for itself
       }
     }
-    (void)base_dir;
     return value;
   }
 
@@ -398,7 +397,7 @@ class PipelineWorker {
       if (pathlike && fs::exists(path, ec) && path.lexically_normal() != base_dir.lexically_normal()) {
         out[text] = "sha256:" + hasher.hash(path);
       } else if (text.rfind("azureml:", 0) == 0) {
-        std::string resolved = content_of(text, base_dir, hasher);
+        std::string resolved = content_of(text, hasher);
         if (resolved != text) out[text] = resolved;
       }
     }

@@ -21,6 +21,18 @@ std::string emit(const YAML::Node& node) {
   return emitter.c_str();
 }
 
+// A job input for a value: an existing absolute path as a uri_file or
+// uri_folder input (so the job checks and records it), other text as a
+// literal.
+YAML::Node job_input(const std::string& value, bool may_be_path) {
+  std::error_code ec;
+  if (!may_be_path || !fs::path(value).is_absolute() || !fs::exists(value, ec)) return YAML::Node(value);
+  YAML::Node input(YAML::NodeType::Map);
+  input["type"] = fs::is_directory(value, ec) ? "uri_folder" : "uri_file";
+  input["path"] = value;
+  return input;
+}
+
 tracking::SubmitRequest base_request(const StepInvocation& call) {
   tracking::SubmitRequest request;
   request.job_file = call.step.base_dir / fs::path(call.pipeline.source).filename();
@@ -41,17 +53,7 @@ tracking::PreparedRun prepare_command(const StepInvocation& call) {
   body["type"] = "command";
   YAML::Node inputs(YAML::NodeType::Map);
   for (const auto& [name, value] : call.inputs) {
-    const auto& binding = call.step.inputs.at(name);
-    std::error_code ec;
-    bool is_path = binding.kind != Binding::Kind::literal && fs::path(value).is_absolute() && fs::exists(value, ec);
-    if (is_path) {
-      YAML::Node input(YAML::NodeType::Map);
-      input["type"] = fs::is_directory(value, ec) ? "uri_folder" : "uri_file";
-      input["path"] = value;
-      inputs[name] = input;
-    } else {
-      inputs[name] = value;
-    }
+    inputs[name] = job_input(value, call.step.inputs.at(name).kind != Binding::Kind::literal);
   }
   body["inputs"] = inputs;
   YAML::Node outputs(YAML::NodeType::Map);
@@ -115,15 +117,7 @@ tracking::PreparedRun prepare_sweep(const StepInvocation& call) {
     if (name.find('.') != std::string::npos) {
       request.set_overrides.push_back(name + "=" + value);
     } else {
-      std::error_code ec;
-      if (fs::path(value).is_absolute() && fs::exists(value, ec)) {
-        YAML::Node input(YAML::NodeType::Map);
-        input["type"] = fs::is_directory(value, ec) ? "uri_folder" : "uri_file";
-        input["path"] = value;
-        body["inputs"][name] = input;
-      } else {
-        body["inputs"][name] = value;
-      }
+      body["inputs"][name] = job_input(value, true);
     }
   }
   request.job_text = emit(body);

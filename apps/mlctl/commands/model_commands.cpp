@@ -147,6 +147,8 @@ void compare(CommandEnv& env, const CompareOptions& options) {
   for (const auto& outcome : result.outcomes) failures.insert(failures.end(), outcome.failures.begin(), outcome.failures.end());
   std::string baseline_name = result.baseline ? result.baseline->ref() : std::string("no baseline");
   if (result.baseline && baseline && *baseline != result.baseline->ref()) baseline_name = *baseline + " = " + result.baseline->ref();
+  RenderOptions columns{{{"Metric", "metric"}, {"Candidate", "candidate"}, {"Baseline", "baseline"},
+                         {"Difference", "difference"}, {"Rule", "rule"}, {"Result", "result"}}};
   OutputFormat format = env.output_format();
   if (format == OutputFormat::json || format == OutputFormat::yaml) {
     Json json = Json::object();
@@ -162,8 +164,6 @@ void compare(CommandEnv& env, const CompareOptions& options) {
   } else if (format == OutputFormat::markdown) {
     std::string text = fmt::format("**{}** vs **{}** on `{}` ({} rows): **{}**\n\n", result.candidate.ref(),
                                    baseline_name, result.data, result.rows, result.passed ? "passed" : "failed");
-    RenderOptions columns{{{"Metric", "metric"}, {"Candidate", "candidate"}, {"Baseline", "baseline"},
-                           {"Difference", "difference"}, {"Rule", "rule"}, {"Result", "result"}}};
     text += render(rows, OutputFormat::markdown, columns);
     if (result.differing_predictions) {
       text += fmt::format("\n{} of {} predictions differ.\n", *result.differing_predictions, result.rows);
@@ -172,8 +172,6 @@ void compare(CommandEnv& env, const CompareOptions& options) {
     if (!failures.empty()) text += "\n";
     std::fputs(text.c_str(), stdout);
   } else {
-    RenderOptions columns{{{"Metric", "metric"}, {"Candidate", "candidate"}, {"Baseline", "baseline"},
-                           {"Difference", "difference"}, {"Rule", "rule"}, {"Result", "result"}}};
     columns.color = env.stdout_color();
     env.note(fmt::format("{} vs {} on {} ({} rows)", result.candidate.ref(), baseline_name, result.data, result.rows));
     env.print(rows, columns);
