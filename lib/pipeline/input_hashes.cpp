@@ -23,26 +23,37 @@ std::string InputHasher::hash_file(const fs::path& path) {
   if (cached.step()) return cached.get_text(0);
   std::string digest = sha256_file(path);
   ++m_files_read;
-  m_db.write_transaction([&] {
-    m_db.prepare("INSERT OR REPLACE INTO file_hashes (path, size, mtime_ns, inode, digest) VALUES (?, ?, ?, ?, ?)")
-        .bind(1, key)
-        .bind(2, std::int64_t(info.st_size))
-        .bind(3, mtime_ns)
-        .bind(4, std::int64_t(info.st_ino))
-        .bind(5, digest)
-        .run();
-  });
+  m_pending.push_back({key, digest, std::int64_t(info.st_size), mtime_ns, std::int64_t(info.st_ino)});
   return digest;
+}
+
+void InputHasher::flush() {
+  if (m_pending.empty()) return;
+  m_db.write_transaction([&] {
+    auto insert =
+        m_db.prepare("INSERT OR REPLACE INTO file_hashes (path, size, mtime_ns, inode, digest) VALUES (?, ?, ?, ?, ?)");
+    for (const auto& entry : m_pending) {
+      insert.bind(1, entry.path).bind(2, entry.size).bind(3, entry.mtime_ns).bind(4, entry.inode).bind(5, entry.digest);
+      insert.run();
+      insert.reset();
+    }
+  });
+  m_pending.clear();
 }
 
 std::string InputHasher::hash(const fs::path& path) {
   std::error_code ec;
-  if (!fs::is_directory(path, ec)) return hash_file(path);
+  if (!fs::is_directory(path, ec)) {
+    std::string digest = hash_file(path);
+    flush();
+    return digest;
+  }
   std::vector<std::pair<std::string, std::string>> files;
   for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
     if (it->is_regular_file(ec)) files.emplace_back(fs::relative(it->path(), path).generic_string(), hash_file(it->path()));
   }
+  flush();
   std::sort(files.begin(), files.end());
   std::string listing;
   for (const auto& [name, digest] : files) listing += name + " " + digest + "\n";

@@ -5,7 +5,9 @@
 // are unchanged is not read again.
 
 #include <filesystem>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include <mlctl/store/db.hpp>
 
@@ -23,9 +25,17 @@ class InputHasher {
   std::size_t files_read() const { return m_files_read; }  // stat cache misses
 
  private:
+  struct CacheEntry {
+    std::string path, digest;
+    std::int64_t size = 0, mtime_ns = 0, inode = 0;
+  };
   std::string hash_file(const std::filesystem::path& path);
+  // Stores the hashes computed since the last flush, in one transaction
+  // (not one per file, and not while files are being read).
+  void flush();
 
   store::Db& m_db;
+  std::vector<CacheEntry> m_pending;
   std::size_t m_files_read = 0;
 };
 
