@@ -29,6 +29,8 @@ constexpr CommandGroup k_command_groups[] = {
     {mlctl::cli::register_sweep_commands},
     {mlctl::cli::register_pipeline_commands},
     {mlctl::cli::register_model_commands},
+    {mlctl::cli::register_env_commands},
+    {mlctl::cli::register_service_commands},
     {mlctl::cli::register_train_commands},
     {mlctl::cli::register_completion_command},
     {mlctl::cli::register_version_command},

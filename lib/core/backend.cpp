@@ -115,4 +115,22 @@ std::vector<float> Backend::predict_script(const std::filesystem::path& model_fi
   return output;
 }
 
+std::unique_ptr<BackendModel> Backend::load_model(const Json& config) const {
+  if (m_api->abi_version < 3 || !m_api->load_model) {
+    throw Error(ErrorKind::not_supported, fmt::format("the backend {} cannot hold loaded models (ABI {} < 3)",
+                                                      m_path.string(), m_api->abi_version));
+  }
+  void* handle = nullptr;
+  std::string text = config.dump();
+  Json facts = take(m_api->load_model(text.c_str(), &handle));
+  return std::unique_ptr<BackendModel>(new BackendModel(*this, handle, facts.at("outputs").get<std::int64_t>()));
+}
+
+BackendModel::~BackendModel() { m_backend.m_api->release_model(m_handle); }
+
+void BackendModel::score(const MlctlSplit& data, float* output) const {
+  MlctlBackendResult* failure = m_backend.m_api->score_loaded(m_handle, &data, output, data.rows * m_outputs);
+  if (failure) m_backend.take(failure);
+}
+
 }  // namespace mlctl

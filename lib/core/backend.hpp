@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <vector>
 #include <string>
 
@@ -9,6 +10,31 @@
 #include <mlctl/core/json.hpp>
 
 namespace mlctl {
+
+class Backend;
+
+// A model the backend holds loaded, for scoring many times (the HTTP
+// service). score() may be called from several threads at once.
+class BackendModel {
+ public:
+  BackendModel(const BackendModel&) = delete;
+  BackendModel& operator=(const BackendModel&) = delete;
+  ~BackendModel();
+
+  // Values per row the model produces (classes, or 1).
+  std::int64_t outputs() const { return m_outputs; }
+  // Writes data.rows x outputs() floats to `output`. Throws Error of the
+  // backend's kind.
+  void score(const MlctlSplit& data, float* output) const;
+
+ private:
+  friend class Backend;
+  BackendModel(const Backend& backend, void* handle, std::int64_t outputs)
+      : m_backend(backend), m_handle(handle), m_outputs(outputs) {}
+  const Backend& m_backend;
+  void* m_handle;
+  std::int64_t m_outputs;
+};
 
 // The libtorch backend, loaded on first use. Thread-safe after load.
 class Backend {
@@ -34,9 +60,14 @@ class Backend {
   // without TorchScript support.
   std::vector<float> predict_script(const std::filesystem::path& model_file, const MlctlSplit& data,
                                     std::int64_t outputs_per_row) const;
+  // Loads a model for repeated scoring (see MlctlBackendV1::load_model
+  // for `config`). Throws Error(not_supported) for a backend older than
+  // ABI 3, Error of the backend's kind when loading fails.
+  std::unique_ptr<BackendModel> load_model(const Json& config) const;
   const std::filesystem::path& path() const { return m_path; }
 
  private:
+  friend class BackendModel;
   Backend(const MlctlBackendV1* api, std::filesystem::path path) : m_api(api), m_path(std::move(path)) {}
   // Unwraps a result: its JSON, or throws Error of its kind.
   Json take(MlctlBackendResult* result) const;

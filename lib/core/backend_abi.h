@@ -6,7 +6,8 @@
  * Versioning: the backend exports `mlctl_backend_v1`; an incompatible change
  * adds `mlctl_backend_v2` and the loader asks for the version it knows.
  * Members added at the end of the table raise `abi_version` (2 added
- * predict_script); the loader checks it before using them. */
+ * predict_script, 3 the loaded models of the HTTP service); the loader
+ * checks it before using them. */
 #ifndef MLCTL_CORE_BACKEND_ABI_H
 #define MLCTL_CORE_BACKEND_ABI_H
 
@@ -46,7 +47,7 @@ typedef struct MlctlSplit {
 typedef void (*MlctlEpochCallback)(void* context, const char* metrics_json);
 
 typedef struct MlctlBackendV1 {
-  int abi_version; /* 2: with predict_script */
+  int abi_version; /* 2: with predict_script; 3: with loaded models */
   /* {"torch_version": "1.13.1", "cuda_available": false, "cuda_devices": 0,
    *  "threads": 2, "blas": "..."} */
   MlctlBackendResult* (*describe)(void);
@@ -69,6 +70,18 @@ typedef struct MlctlBackendV1 {
    * error naming it. */
   MlctlBackendResult* (*predict_script)(const char* model_file, const MlctlSplit* data, float* output,
                                         int64_t output_size);
+  /* abi_version >= 3: a model loaded once and scored many times, from
+   * several threads at once (the HTTP service). `config_json` is
+   * {"format": "mlctl", "model_dir": DIR} or {"format": "torchscript",
+   * "file": FILE}, plus "threads" (intra-op threads, default 1). On success
+   * *handle is set and the result is {"outputs": N}. */
+  MlctlBackendResult* (*load_model)(const char* config_json, void** handle);
+  /* Scores with a loaded model as predict (built-in: probabilities or the
+   * scaled value) or predict_script (raw outputs) do. Returns NULL on
+   * success, so that the hot path allocates nothing; an error result
+   * otherwise. */
+  MlctlBackendResult* (*score_loaded)(void* handle, const MlctlSplit* data, float* output, int64_t output_size);
+  void (*release_model)(void* handle);
 } MlctlBackendV1;
 
 typedef const MlctlBackendV1* (*MlctlBackendEntryV1)(void);

@@ -2,9 +2,15 @@
 
 #include <fmt/format.h>
 
-#include <climits>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include <mlctl/core/error.hpp>
 #include <mlctl/core/files.hpp>
 
 namespace mlctl {
@@ -64,6 +70,32 @@ std::string current_executable() {
   ssize_t length = ::readlink("/proc/self/exe", path, PATH_MAX);
   if (length <= 0) return "mlctl";
   return std::string(path, std::size_t(length));
+}
+
+void spawn_detached(const std::vector<std::string>& args, const std::filesystem::path& log_path) {
+  std::vector<std::string> copies = args;
+  std::vector<char*> argv;
+  for (auto& arg : copies) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  const std::string log = log_path.string();
+  pid_t launcher = ::fork();
+  if (launcher < 0) throw Error(ErrorKind::io, fmt::format("cannot start a background process: {}", std::strerror(errno)));
+  if (launcher == 0) {
+    // Double fork: the daemon is re-parented to init and outlives us.
+    ::setsid();
+    if (::fork() != 0) ::_exit(0);
+    int null_fd = ::open("/dev/null", O_RDWR);
+    int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (null_fd >= 0) ::dup2(null_fd, 0);
+    if (log_fd >= 0) {
+      ::dup2(log_fd, 1);
+      ::dup2(log_fd, 2);
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(launcher, &status, 0);
 }
 
 }  // namespace mlctl

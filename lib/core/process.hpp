@@ -2,7 +2,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 namespace mlctl {
 
@@ -17,6 +19,13 @@ bool is_process_alive(std::int64_t pid, std::optional<std::int64_t> start_ticks)
 
 // This machine's host name.
 std::string host_name();
+
+// Starts `args` (args[0] an executable path) as a daemon that outlives
+// this process: double fork, new session, stdin from /dev/null, stdout and
+// stderr appended to `log_path`. Returns once the intermediate process has
+// exited; the daemon's pid is not known here. Throws Error(io) when fork
+// fails.
+void spawn_detached(const std::vector<std::string>& args, const std::filesystem::path& log_path);
 
 // The path of the running executable (/proc/self/exe).
 std::string current_executable();

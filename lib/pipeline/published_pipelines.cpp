@@ -6,6 +6,7 @@
 
 #include <mlctl/core/clock.hpp>
 #include <mlctl/core/error.hpp>
+#include <mlctl/core/names.hpp>
 #include <mlctl/core/sha256.hpp>
 
 namespace mlctl::pipeline {
@@ -28,15 +29,6 @@ PublishedPipeline read(const store::Statement& stmt) {
   return p;
 }
 
-void check_name(std::string_view name) {
-  bool valid = !name.empty() && std::isalnum(static_cast<unsigned char>(name.front()));
-  for (char c : name) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
-  if (!valid) {
-    throw Error(ErrorKind::invalid_argument,
-                fmt::format("invalid pipeline name '{}': expected letters, digits, '_', '-' or '.'", name));
-  }
-}
-
 std::pair<std::string, std::optional<int>> split(std::string_view reference) {
   auto colon = reference.find(':');
   if (colon == std::string_view::npos) return {std::string(reference), std::nullopt};
@@ -55,7 +47,7 @@ std::pair<std::string, std::optional<int>> split(std::string_view reference) {
 
 PublishedPipeline PublishedPipelines::publish(std::string_view name, std::string_view yaml, std::string_view source,
                                               std::string_view base_dir, std::string_view description, bool& created) {
-  check_name(name);
+  check_name(name, "pipeline name");
   std::string digest = sha256_hex(yaml);
   PublishedPipeline result;
   m_db.write_transaction([&] {

@@ -12,6 +12,7 @@
 #include <mlctl/core/sha256.hpp>
 #include <mlctl/data/csv.hpp>
 #include <mlctl/data/dataset_store.hpp>
+#include <mlctl/core/names.hpp>
 #include <mlctl/data/table_schema.hpp>
 #include <mlctl/tracking/run_store.hpp>
 
@@ -19,21 +20,6 @@ namespace mlctl::registry {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool valid_name(std::string_view name) {
-  if (name.empty() || name.size() > 128 || !std::isalnum(static_cast<unsigned char>(name.front()))) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-  });
-}
-
-void check_name(std::string_view name, const char* what) {
-  if (!valid_name(name)) {
-    throw Error(ErrorKind::invalid_argument,
-                fmt::format("invalid {} '{}': expected letters, digits, '_', '-' or '.', starting with a letter or digit",
-                            what, name));
-  }
-}
 
 std::string current_user() {
   for (const char* variable : {"MLCTL_USER", "USER", "LOGNAME"}) {
@@ -166,6 +152,14 @@ Json to_json(const ModelVersion& model) {
   json["content_digest"] = model.content_digest;
   json["created_at"] = format_iso8601(model.created_at);
   json["created_by"] = model.created_by;
+  Json deployments = Json::array();
+  for (const auto& deployment : model.deployments) {
+    deployments.push_back({{"service", deployment.service},
+                           {"environment", deployment.environment},
+                           {"started_at", format_iso8601(deployment.started_at)},
+                           {"ended_at", deployment.ended_at ? Json(format_iso8601(*deployment.ended_at)) : Json(nullptr)}});
+  }
+  json["deployments"] = deployments;
   return json;
 }
 
@@ -327,7 +321,31 @@ void ModelRegistry::load_details(ModelVersion& model) {
   auto aliases = m_db.prepare("SELECT alias FROM model_aliases WHERE version_id = ? ORDER BY alias");
   aliases.bind(1, model.row_id);
   while (aliases.step()) model.aliases.push_back(aliases.get_text(0));
+  auto deployments = m_db.prepare(
+      "SELECT service, environment, started_at, ended_at FROM deployments WHERE model_version_id = ? "
+      "ORDER BY started_at DESC, id DESC");
+  deployments.bind(1, model.row_id);
+  while (deployments.step()) {
+    model.deployments.push_back({deployments.get_text(0), deployments.get_text(1), deployments.get_double(2),
+                                 deployments.get_optional_double(3)});
+  }
 }
+
+namespace {
+
+// Refuses to delete or archive a version a service is serving.
+void check_not_served(const ModelVersion& model, std::string_view action) {
+  for (const ModelDeployment& deployment : model.deployments) {
+    if (deployment.ended_at) continue;
+    throw Error(ErrorKind::already_exists,
+                fmt::format("model {} is served by service '{}' ({})", model.ref(), deployment.service,
+                            deployment.environment),
+                fmt::format("update or delete the service before you {} it: mlctl service update {} --model NAME:V",
+                            action, deployment.service));
+  }
+}
+
+}  // namespace
 
 std::optional<ModelVersion> ModelRegistry::find(const ModelRef& ref) {
   std::optional<ModelVersion> model;
@@ -479,6 +497,8 @@ void ModelRegistry::remove(const ModelRef& ref) {
                   fmt::format("move or delete the alias first: mlctl model alias delete {} {}", model.name,
                               model.aliases.front()));
     }
+    check_not_served(model, "delete");
+    m_db.prepare("DELETE FROM deployments WHERE model_version_id = ?").bind(1, model.row_id).run();
     m_db.prepare("DELETE FROM model_versions WHERE id = ?").bind(1, model.row_id).run();
   });
 }
@@ -492,6 +512,7 @@ ModelVersion ModelRegistry::archive(const ModelRef& ref, bool archived) {
                   fmt::format("model {} is aliased as {}; move the alias before archiving it", model.ref(),
                               fmt::join(model.aliases, ", ")));
     }
+    if (archived) check_not_served(model, "archive");
     m_db.prepare("UPDATE model_versions SET archived = ? WHERE id = ?").bind(1, archived ? 1 : 0).bind(2, model.row_id).run();
     model.archived = archived;
   });

@@ -40,6 +40,14 @@ struct ModelFile {
   std::uint64_t size = 0;
 };
 
+// A service that serves (or served) a model version.
+struct ModelDeployment {
+  std::string service;
+  std::string environment;
+  double started_at = 0;
+  std::optional<double> ended_at;  // nullopt: serving now
+};
+
 struct ModelVersion {
   std::int64_t row_id = 0;
   std::string name;
@@ -58,6 +66,7 @@ struct ModelVersion {
   std::vector<std::pair<std::string, std::string>> tags;
   std::vector<std::pair<std::string, std::string>> datasets;  // input name -> "NAME:V"
   std::vector<std::string> aliases;
+  std::vector<ModelDeployment> deployments;  // newest first
 
   // "NAME:V"; for an unregistered model directory (version 0), its path.
   std::string ref() const {
@@ -128,11 +137,13 @@ class ModelRegistry {
   void delete_alias(std::string_view name, std::string_view alias, std::string_view reason);
   std::vector<AliasChange> alias_history(std::string_view name, std::string_view alias);
 
-  // Deletes a version (its blobs stay in the store). Throws
-  // Error(already_exists) while an alias points at it.
+  // Deletes a version (its blobs stay in the store) and its ended
+  // deployments. Throws Error(already_exists) while an alias points at it
+  // or a service serves it.
   void remove(const ModelRef& ref);
   // Archives (or restores) a version; an archived version keeps its files
-  // but is hidden from list and `latest`, and takes no new alias.
+  // but is hidden from list and `latest`, and takes no new alias. Throws
+  // Error(already_exists) while it is aliased or served.
   ModelVersion archive(const ModelRef& ref, bool archived = true);
 
   // Copies the version's files into `destination`, verifying every hash.

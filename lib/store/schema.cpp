@@ -217,6 +217,50 @@ CREATE TRIGGER published_pipelines_immutable BEFORE UPDATE OF name, version, dig
 ON published_pipelines BEGIN SELECT RAISE(ABORT, 'a published pipeline version cannot be changed'); END;
 )sql";
 
+// Version 7: environments (where services listen and how they
+// authenticate), scoring services, and deployments: which model version
+// each service has served, and when, for `model show` and delete refusals.
+constexpr std::string_view k_v7_services = R"sql(
+CREATE TABLE environments (
+  name TEXT PRIMARY KEY,
+  host TEXT NOT NULL,
+  port_min INTEGER NOT NULL,
+  port_max INTEGER NOT NULL,
+  auth TEXT NOT NULL CHECK (auth IN ('key', 'none')),
+  description TEXT NOT NULL DEFAULT '',
+  created_at REAL NOT NULL
+) WITHOUT ROWID;
+INSERT INTO environments VALUES
+  ('staging', '127.0.0.1', 8100, 8149, 'none', 'pre-production checks', (julianday('now') - 2440587.5) * 86400.0),
+  ('production', '127.0.0.1', 8150, 8199, 'key', 'live traffic', (julianday('now') - 2440587.5) * 86400.0);
+CREATE TABLE services (
+  name TEXT PRIMARY KEY,
+  environment TEXT NOT NULL REFERENCES environments(name),
+  model_version_id INTEGER NOT NULL REFERENCES model_versions(id),
+  model_reference TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  threads INTEGER NOT NULL,
+  max_batch INTEGER NOT NULL,
+  max_delay_ms REAL NOT NULL,
+  primary_key TEXT NOT NULL DEFAULT '',
+  secondary_key TEXT NOT NULL DEFAULT '',
+  settings TEXT NOT NULL DEFAULT '{}',
+  desired_state TEXT NOT NULL DEFAULT 'running' CHECK (desired_state IN ('running', 'stopped')),
+  created_at REAL NOT NULL,
+  updated_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE deployments (
+  id INTEGER PRIMARY KEY,
+  service TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  model_version_id INTEGER NOT NULL REFERENCES model_versions(id),
+  started_at REAL NOT NULL,
+  ended_at REAL
+);
+CREATE INDEX deployments_model ON deployments(model_version_id);
+CREATE INDEX deployments_service ON deployments(service);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& project_migrations() {
@@ -227,6 +271,7 @@ const std::vector<Migration>& project_migrations() {
       {4, k_v4_models},
       {5, k_v5_file_hashes},
       {6, k_v6_published_pipelines},
+      {7, k_v7_services},
   };
   return migrations;
 }

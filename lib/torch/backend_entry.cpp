@@ -15,6 +15,7 @@
 #include <mlctl/core/error.hpp>
 #include <mlctl/core/json.hpp>
 
+#include "loaded_model.hpp"
 #include "script_module.hpp"
 #include "trainer.hpp"
 
@@ -97,7 +98,32 @@ MlctlBackendResult* predict_script(const char* model_file, const MlctlSplit* dat
   });
 }
 
-const MlctlBackendV1 k_backend = {2, &describe, &free_result, &train, &predict, &predict_script};
+MlctlBackendResult* load_model(const char* config_json, void** handle) {
+  return guarded([&] {
+    auto model = mlctl::torch_backend::load_model(mlctl::Json::parse(config_json));
+    mlctl::Json facts = {{"outputs", model->outputs()}};
+    *handle = model.release();
+    return facts;
+  });
+}
+
+MlctlBackendResult* score_loaded(void* handle, const MlctlSplit* data, float* output, int64_t output_size) {
+  try {
+    static_cast<const mlctl::torch_backend::LoadedModel*>(handle)->score(*data, output, output_size);
+    return nullptr;
+  } catch (const mlctl::Error& error) {
+    return failure(mlctl::to_string(error.kind()), error.what());
+  } catch (const std::exception& error) {
+    return failure("train", error.what());
+  } catch (...) {
+    return failure("internal", "unknown error in the torch backend");
+  }
+}
+
+void release_model(void* handle) { delete static_cast<mlctl::torch_backend::LoadedModel*>(handle); }
+
+const MlctlBackendV1 k_backend = {3,        &describe,   &free_result,  &train,         &predict,
+                                  &predict_script, &load_model, &score_loaded, &release_model};
 
 // glibc returns freed blocks above 128 KiB to the kernel with munmap, so an
 // optimiser step that allocates a few MB of temporaries page-faults them

@@ -50,7 +50,7 @@ class Network {
   // Rows [begin, end) of a batch given as tensors already on the device.
   torch::Tensor forward(const torch::Tensor& features, const torch::Tensor& ids, const torch::Tensor& offsets);
   torch::nn::Module& module();
-  bool is_text() const { return m_text.get() != nullptr; }
+  bool is_text() const { return !m_text.is_empty(); }
 
  private:
   Mlp m_mlp{nullptr};

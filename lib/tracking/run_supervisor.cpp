@@ -417,30 +417,8 @@ void launch_detached_supervisor(store::Db& db, const store::ProjectPaths& projec
   RunDirectory dir = RunDirectory::of(project, run.id);
   std::error_code ec;
   std::filesystem::create_directories(dir.root, ec);
-  std::vector<std::string> args = {mlctl_executable, "--project", project.root.string(), "run", "supervise", run.id};
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
   std::string log_path = (dir.root / "supervisor.txt").string();
-
-  pid_t launcher = ::fork();
-  if (launcher < 0) throw Error(ErrorKind::io, fmt::format("cannot start the run in the background: {}", errno_text(errno)));
-  if (launcher == 0) {
-    // Double fork: the supervisor is re-parented to init and outlives us.
-    ::setsid();
-    if (::fork() != 0) ::_exit(0);
-    int null_fd = ::open("/dev/null", O_RDWR);
-    int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (null_fd >= 0) ::dup2(null_fd, 0);
-    if (log_fd >= 0) {
-      ::dup2(log_fd, 1);
-      ::dup2(log_fd, 2);
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(launcher, &status, 0);
+  spawn_detached({mlctl_executable, "--project", project.root.string(), "run", "supervise", run.id}, log_path);
   // Wait until the supervisor has taken the run over, so that `run wait`
   // or `run cancel` right after us see a running run.
   double deadline = monotonic_seconds() + 10.0;

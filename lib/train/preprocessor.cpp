@@ -539,6 +539,33 @@ FeatureMatrix Preprocessor::transform(const CsvTable& table,
   return matrix;
 }
 
+void Preprocessor::transform_cells(std::span<const InputCell> cells, std::size_t rows, float* out) const {
+  if (m_mode == FeatureMode::text) {
+    throw Error(ErrorKind::internal, "transform_cells called on a text-mode preprocessor");
+  }
+  const std::size_t width = m_features.size();
+  if (cells.size() != rows * width) throw Error(ErrorKind::internal, "transform_cells: cell count is not rows x features");
+  const auto stride = static_cast<std::size_t>(m_width);
+  std::fill(out, out + rows * stride, 0.0f);  // see transform: zero is the imputed value
+  const bool image = m_mode == FeatureMode::image;
+  for (std::size_t row = 0; row < rows; ++row, out += stride) {
+    const InputCell* row_cells = cells.data() + row * width;
+    for (std::size_t f = 0; f < width; ++f) {
+      const detail::FeatureSpec& feature = m_features[f];
+      const InputCell& cell = row_cells[f];
+      if (feature.type == ColumnType::numeric) {
+        if (cell.kind != InputCell::Kind::number) continue;
+        const double mean = image ? m_pixel_mean : feature.mean;
+        const double scale = image ? m_pixel_scale : feature.scale;
+        out[feature.offset] = static_cast<float>((cell.number - mean) / scale);
+      } else if (cell.kind == InputCell::Kind::text && !cell.text.empty()) {
+        const auto it = feature.category_index.find(cell.text);
+        if (it != feature.category_index.end()) out[feature.offset + it->second] = 1.0f;
+      }
+    }
+  }
+}
+
 EncodedBatch Preprocessor::transform_text(const CsvTable& table,
                                           std::span<const std::int64_t> rows) const {
   if (m_mode != FeatureMode::text) {

@@ -81,6 +81,16 @@ struct PreprocessOptions {
   int max_categories = 100;
 };
 
+// One cell of a request the HTTP service scores: a number, a text or
+// missing (JSON null). The service checks types against input_schema()
+// first; a number given for a categorical column arrives as its text.
+struct InputCell {
+  enum class Kind : std::uint8_t { missing, number, text };
+  Kind kind = Kind::missing;
+  double number = 0;
+  std::string_view text;
+};
+
 // A dense row-major matrix: row r, column c is values[r * cols + c].
 struct FeatureMatrix {
   std::vector<float> values;
@@ -158,6 +168,13 @@ class Preprocessor {
   // other modes or for a row outside the table.
   EncodedBatch transform_text(const data::CsvTable& table,
                               std::span<const std::int64_t> rows) const;
+
+  // The features of `rows` rows of request cells (rows x features, in
+  // feature order) into `out` (rows x feature_count() floats), exactly as
+  // transform() turns the same values read from a CSV file. Tabular and
+  // image modes; a text cell in a numeric column counts as missing (the
+  // caller validates types). Throws Error(internal) in text mode.
+  void transform_cells(std::span<const InputCell> cells, std::size_t rows, float* out) const;
 
   // The class id of each row's label (classification). Throws
   // Error(invalid_argument) "data.csv: no column 'y' (the label)", "column
