@@ -306,7 +306,13 @@ ScoreInput decode_score_request(std::string_view body, BodyDialect dialect, cons
     // requests pay for it.
     try {
       (void)Json::parse(body);
-    } catch (const Json::parse_error& error) {
+    } catch (const Json::out_of_range& error) {
+      // 1e999: valid JSON syntax, but no finite double.
+      std::string what = error.what();
+      auto at = what.find("number overflow");
+      throw BadRequest{400, fmt::format("the body holds a number that is not finite ({})",
+                                        at == std::string::npos ? what : what.substr(at))};
+    } catch (const Json::exception& error) {
       std::string what = error.what();
       auto colon = what.find("parse error");
       throw BadRequest{400, fmt::format("the body is not valid JSON: {}", colon == std::string::npos ? what : what.substr(colon))};

@@ -220,7 +220,7 @@ void register_service_commands(CLI::App& app, CommandEnv& env) {
   remove->add_option("name", *name, "Service name")->required();
   remove->callback([&env, name] {
     manager(env).remove(*name);
-    env.note(fmt::format("service '{}' deleted", *name));
+    env.print({{"name", *name}, {"deleted", true}});
   });
 
   auto regenerate = std::make_shared<std::string>();
