@@ -91,6 +91,9 @@ void spawn_detached(const std::vector<std::string>& args, const std::filesystem:
       ::dup2(log_fd, 1);
       ::dup2(log_fd, 2);
     }
+    // Nothing else of ours: a daemon holding the write end of a run's log
+    // pipe would keep its supervisor waiting for the end of the log.
+    ::close_range(3, ~0u, 0);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }

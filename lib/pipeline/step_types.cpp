@@ -1,5 +1,7 @@
 #include <mlctl/pipeline/step_types.hpp>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -225,6 +227,43 @@ tracking::PreparedRun prepare_register(const StepInvocation& call) {
   return prepare_mlctl_command(call, command, {"registered"});
 }
 
+// deploy: creates the service, or points it at the model when it exists
+// (`mlctl service deploy`). `model` is a registered reference, or the
+// folder a register step outputs; output `deployed` holds service.json.
+tracking::PreparedRun prepare_deploy(const StepInvocation& call) {
+  YAML::Node body = load_yaml(call.step.body_yaml, call.pipeline.source);
+  auto setting = [&](const char* key) {
+    if (auto input = call.inputs.find(key); input != call.inputs.end()) return input->second;
+    return body[key] && body[key].IsScalar() ? body[key].Scalar() : std::string();
+  };
+  const std::string service = setting("service");
+  if (service.empty()) {
+    throw Error(ErrorKind::invalid_argument, fmt::format("{}: deploy step '{}' needs a service name (service: ...)",
+                                                         call.step.where.to_string(), call.step.name));
+  }
+  const std::string environment = setting("environment").empty() ? "staging" : setting("environment");
+  std::string command = fmt::format("{} service deploy --name {} --env {}", mlctl_prefix(call), shell_quote(service),
+                                    shell_quote(environment));
+  const std::string model = path_input(call, required_input(call, "model"));
+  std::error_code ec;
+  if (fs::is_directory(model, ec)) {
+    command += " --model-json " + shell_quote((fs::path(model) / "model.json").string());
+  } else if (fs::is_regular_file(model, ec)) {
+    command += " --model-json " + shell_quote(model);
+  } else {
+    command += " --model " + shell_quote(model);
+  }
+  for (const char* key : {"threads", "max_batch", "max_delay_ms"}) {
+    std::string value = setting(key);
+    if (value.empty()) continue;
+    std::string flag = key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    command += fmt::format(" --{} {}", flag, shell_quote(value));
+  }
+  command += " -o json > ${{outputs.deployed}}/service.json";
+  return prepare_mlctl_command(call, command, {"deployed"});
+}
+
 const std::vector<std::string> k_command_keys = {"command", "code", "environment_variables", "display_name",
                                                  "description", "tags", "limits", "experiment_name", "name",
                                                  "properties", "$schema"};
@@ -246,6 +285,9 @@ const std::vector<StepType>& step_types() {
       {{"evaluate", {"display_name", "description"}, {"metrics"}, false}, prepare_evaluate},
       {{"compare", {"display_name", "description"}, {"passed", "report"}, false}, prepare_compare},
       {{"register", {"name", "alias", "description", "display_name"}, {"registered"}, false}, prepare_register},
+      {{"deploy", {"service", "environment", "threads", "max_batch", "max_delay_ms", "description", "display_name"},
+        {"deployed"}, false},
+       prepare_deploy},
   };
   return types;
 }
@@ -279,6 +321,11 @@ std::vector<std::string> check_step_requirements(const PipelineSpec& spec) {
     } else if (step.type == "register") {
       if (!has_input("model")) problem("a register step needs the input 'model'");
       if (!has_input("name") && !(body["name"] && body["name"].IsScalar())) problem("a register step needs a 'name'");
+    } else if (step.type == "deploy") {
+      if (!has_input("model")) problem("a deploy step needs the input 'model'");
+      if (!has_input("service") && !(body["service"] && body["service"].IsScalar())) {
+        problem("a deploy step needs a 'service' name");
+      }
     }
   }
   return problems;

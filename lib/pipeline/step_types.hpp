@@ -41,15 +41,15 @@ struct StepType {
   std::function<tracking::PreparedRun(const StepInvocation&)> prepare;
 };
 
-// Every step type: command, train, sweep, evaluate, compare, register.
+// Every step type: command, train, sweep, evaluate, compare, register, deploy.
 const std::vector<StepType>& step_types();
 std::vector<StepTypeInfo> step_type_infos();
 const StepType* find_step_type(std::string_view name);
 
 // What each step type needs beyond the document's shape, checked before
 // anything runs: a command (and an existing code folder) for command
-// steps, the inputs evaluate, compare and register read, a name to
-// register under. One line per problem, "FILE:L:C: jobs.NAME: ...".
+// steps, the inputs evaluate, compare, register and deploy read, a name to
+// register under, a service to deploy to. One line per problem, "FILE:L:C: jobs.NAME: ...".
 std::vector<std::string> check_step_requirements(const PipelineSpec& spec);
 
 }  // namespace mlctl::pipeline

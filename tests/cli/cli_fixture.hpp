@@ -55,6 +55,13 @@ class ProjectFixture {
   TempDir m_dir{"mlctl-cli-"};
 };
 
+// Deletes a service when the test ends, so that no server outlives it.
+struct ServiceGuard {
+  const ProjectFixture& project;
+  std::string name;
+  ~ServiceGuard() { project.mlctl({"service", "delete", name}); }
+};
+
 // The first line of a text.
 inline std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 

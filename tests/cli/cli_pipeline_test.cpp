@@ -167,11 +167,12 @@ TEST_CASE("cli pipeline: retrain stages a model only when it passes the comparis
           "[cli][pipeline][torch]") {
   ProjectFixture project;
   std::string pipeline = (source_dir() / "pipelines" / "retrain.yml").string();
+  ServiceGuard guard{project, "churn-staging"};
   auto first = project.mlctl({"pipeline", "run", "-f", pipeline, "--set", "trials=2", "-o", "json"});
   INFO(first.err);
   REQUIRE(first.exit_code == 0);
   Json steps = steps_by_name(Json::parse(first.out));
-  for (const char* step : {"tune", "train", "evaluate", "compare", "register"}) {
+  for (const char* step : {"tune", "train", "evaluate", "compare", "register", "deploy"}) {
     INFO(step);
     CHECK(steps[step]["state"] == "completed");
   }
@@ -182,6 +183,12 @@ TEST_CASE("cli pipeline: retrain stages a model only when it passes the comparis
   project.mlctl({"run", "download", steps["evaluate"]["run_id"].get<std::string>(), "--dest", (project / "e").string()});
   Json metrics = Json::parse(mlctl::read_file(project / "e" / "outputs" / "metrics" / "metrics.json"));
   CHECK(metrics["metrics"]["accuracy"].get<double>() > 0.9);
+  // The staged model is served in staging.
+  Json service = project.json({"service", "show", "churn-staging"});
+  CHECK(service["state"] == "running");
+  CHECK(service["environment"] == "staging");
+  CHECK(service["serving"] == "churn:1");
+  CHECK(project.json({"model", "show", "churn:1"})["deployments"][0]["service"] == "churn-staging");
 
   // With a production model that is better than anything the criteria allow,
   // compare fails and register is skipped; the pipeline still succeeds.
@@ -195,6 +202,7 @@ TEST_CASE("cli pipeline: retrain stages a model only when it passes the comparis
   CHECK(again["train"]["state"] == "reused");
   CHECK(again["compare"]["state"] == "completed");
   CHECK(again["register"]["state"] == "skipped");
+  CHECK(again["deploy"]["state"] == "skipped");
   CHECK(project.json({"model", "list", "--query", "length(@)"}) == 1);
 }
 

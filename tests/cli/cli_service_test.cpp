@@ -39,13 +39,6 @@ std::string train_churn(const ProjectFixture& project, const std::string& learni
   return Json::parse(result.out)["id"];
 }
 
-// Deletes the service when the test ends, so that no server outlives it.
-struct ServiceGuard {
-  const ProjectFixture& project;
-  std::string name;
-  ~ServiceGuard() { project.mlctl({"service", "delete", name}); }
-};
-
 struct Endpoint {
   int port = 0;
   std::string key;

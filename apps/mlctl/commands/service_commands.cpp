@@ -187,6 +187,37 @@ void register_service_commands(CLI::App& app, CommandEnv& env) {
     env.print(manager(env).create(request));
   });
 
+  // The pipeline `deploy` step's verb, idempotent for CI: the same flags as
+  // create; an existing service only has its model swapped.
+  auto deploy_options = std::make_shared<CreateOptions>();
+  auto model_json = std::make_shared<std::string>();
+  auto* deploy = group->add_subcommand("deploy", "Create the service, or swap its model when it exists (for pipelines and CI)");
+  deploy->add_option("--name", deploy_options->request.name, "Service name")->required();
+  deploy->add_option("--model", deploy_options->request.model, "Model: NAME, NAME:V or NAME@ALIAS");
+  deploy->add_option("--model-json", *model_json, "The model as `model register -o json` printed it (a register step's output)");
+  deploy->add_option("--env", deploy_options->request.environment, "Environment (default staging)");
+  deploy->add_option("--threads", deploy_options->request.threads, "I/O threads (default 2)");
+  deploy->add_option("--max-batch", deploy_options->request.max_batch, "Rows scored together (default 32)");
+  deploy->add_option("--max-delay-ms", deploy_options->request.max_delay_ms, "Batching delay (default 0)");
+  set_examples(*deploy, "mlctl service deploy --name churn-staging --model churn@staging --env staging");
+  deploy->callback([&env, deploy_options, model_json] {
+    serving::CreateServiceRequest request = deploy_options->request;
+    if (!model_json->empty()) {
+      Json registered;
+      try {
+        registered = Json::parse(read_file(*model_json));
+      } catch (const Json::parse_error& error) {
+        throw Error(ErrorKind::parse, fmt::format("{}: not valid JSON: {}", *model_json, error.what()));
+      }
+      if (!registered.is_object() || !registered.contains("ref") || !registered["ref"].is_string()) {
+        throw Error(ErrorKind::parse, fmt::format("{}: expected a registered model with a 'ref' (NAME:V)", *model_json));
+      }
+      request.model = registered["ref"];
+    }
+    if (request.model.empty()) throw Error(ErrorKind::invalid_argument, "give the model: --model NAME[:V|@ALIAS]");
+    env.print(manager(env).deploy(request));
+  });
+
   auto* list = group->add_subcommand("list", "List services and whether their processes run");
   auto list_env = std::make_shared<std::string>();
   list->add_option("--env", *list_env, "Only this environment");
