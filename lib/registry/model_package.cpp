@@ -51,13 +51,55 @@ std::string readme(const ModelVersion& model, const Json& manifest) {
     text += "\n## Outputs\n\n```json\n" + model.schema["outputs"].dump(2) + "\n```\n";
   }
   if (!model.metrics.empty()) text += "\n## Metrics at registration\n\n```json\n" + model.metrics.dump(2) + "\n```\n";
-  (void)manifest;
+  text += fmt::format(
+      "\n## Serve it\n\n"
+      "On a machine with mlctl, after `mlctl model import`:\n\n"
+      "```sh\n"
+      "mlctl service create --name {0} --model {0} --env staging\n"
+      "mlctl service run --name {0} --input-file rows.csv\n"
+      "```\n\n"
+      "In a container (the Dockerfile beside this README{1}):\n\n"
+      "```sh\n"
+      "docker build -t {0}-service .\n"
+      "docker run -p 8080:8080 {0}-service\n"
+      "curl -s localhost:8080/score -d '{{\"data\": [[...]]}}'\n"
+      "```\n\n"
+      "The image serves the model with `mlctl service deploy --foreground` on port 8080 without keys; build with\n"
+      "`--build-arg AUTH=key` for key authentication (`docker exec CONTAINER mlctl service keys {0}` prints them).\n",
+      model.name, manifest.contains("runtime") ? " runs the mlctl in bin/" : "; copy mlctl and libmlctl_torch.so into bin/ first");
   return text;
 }
 
 }  // namespace
 
-fs::path package_model(ModelRegistry& models, const ModelVersion& model, const fs::path& output) {
+std::string package_dockerfile(const ModelVersion& model) {
+  return fmt::format(
+      "# Serves model {0} with mlctl on port 8080. Build from the package folder:\n"
+      "#   docker build -t {1}-service .   (--build-arg AUTH=key for key authentication)\n"
+      "FROM debian:bookworm-slim\n"
+      "ARG AUTH=none\n"
+      "# libtorch's runtime (mlctl loads it only to score), with the BLAS that makes it fast.\n"
+      "RUN apt-get update \\\n"
+      " && apt-get install -y --no-install-recommends libtorch1.13 libopenblas0-pthread libyaml-cpp0.7 libsqlite3-0 \\\n"
+      " && rm -rf /var/lib/apt/lists/*\n"
+      "COPY bin/mlctl bin/libmlctl_torch.so /opt/mlctl/bin/\n"
+      "COPY package.json README.md /opt/package/\n"
+      "COPY model/ /opt/package/model/\n"
+      "RUN chmod 755 /opt/mlctl/bin/mlctl \\\n"
+      " && ln -s /opt/mlctl/bin/mlctl /usr/local/bin/mlctl \\\n"
+      " && mlctl init /srv/mlctl \\\n"
+      " && mlctl --project /srv/mlctl model import /opt/package --name {1} \\\n"
+      " && mlctl --project /srv/mlctl env create container --host 0.0.0.0 --port-range 8080-8080 --auth \"$AUTH\"\n"
+      "ENV MLCTL_PROJECT=/srv/mlctl\n"
+      "EXPOSE 8080\n"
+      "STOPSIGNAL SIGTERM\n"
+      "CMD [\"mlctl\", \"service\", \"deploy\", \"--name\", \"{1}\", \"--model\", \"{1}\", \"--env\", \"container\", "
+      "\"--port\", \"8080\", \"--foreground\"]\n",
+      model.ref(), model.name);
+}
+
+fs::path package_model(ModelRegistry& models, const ModelVersion& model, const fs::path& output,
+                       const std::optional<fs::path>& runtime_dir) {
   std::error_code ec;
   if (fs::exists(output, ec)) {
     throw Error(ErrorKind::already_exists, fmt::format("'{}' exists; give a new path for the package", output.string()));
@@ -76,8 +118,24 @@ fs::path package_model(ModelRegistry& models, const ModelVersion& model, const f
   }
   manifest["files"] = described["files"];
   std::vector<TarEntry> entries;
+  if (runtime_dir) {
+    // The image runs the very mlctl that made the package.
+    Json runtime = Json::array();
+    for (const char* name : {"mlctl", "libmlctl_torch.so"}) {
+      // The backend sits beside mlctl in a build, in ../lib/mlctl installed.
+      fs::path file = *runtime_dir / name;
+      if (!fs::is_regular_file(file, ec)) file = *runtime_dir / ".." / "lib" / "mlctl" / name;
+      if (!fs::is_regular_file(file, ec)) {
+        throw Error(ErrorKind::not_found, fmt::format("cannot package the runtime: {} is missing", file.string()));
+      }
+      entries.push_back({std::string("bin/") + name, read_file(file)});
+      runtime.push_back({{"path", std::string("bin/") + name}, {"sha256", sha256_hex(entries.back().content)}});
+    }
+    manifest["runtime"] = runtime;
+  }
   entries.push_back({"package.json", manifest.dump(2) + "\n"});
   entries.push_back({"README.md", readme(model, manifest)});
+  entries.push_back({"Dockerfile", package_dockerfile(model)});
   for (const auto& file : model.files) entries.push_back({"model/" + file.path, read_file(scratch.path / "model" / file.path)});
   if (is_tar(output)) {
     write_tar(output, entries);

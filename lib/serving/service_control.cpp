@@ -96,7 +96,9 @@ ServiceHealth inspect_service(const store::ProjectPaths& project, const Service&
   ServiceHealth health;
   health.status = read_status(files.status);
   if (lock_held(files.lock)) {
-    health.state = "running";
+    // Alive: ready, or still loading its model, or finishing its requests.
+    const std::string state = health.status.value("state", "");
+    health.state = state == "ready" ? "running" : state == "stopping" ? "stopping" : "starting";
   } else {
     health.state = service.stopped ? "stopped" : "dead";
   }

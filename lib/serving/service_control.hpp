@@ -28,8 +28,9 @@ struct ServiceFiles {
   static ServiceFiles of(const store::ProjectPaths& project, std::string_view service);
 };
 
-// What the service's process is doing: "running", "stopped" (on purpose),
-// "dead" (should run but its process is gone), with the server's last
+// What the service's process is doing: "running" (ready), "starting"
+// (loading its model), "stopping" (finishing its requests), "stopped" (on
+// purpose), "dead" (should run but its process is gone), with the server's last
 // status.json ({"pid", "state", "url", "model", "generation", "error"...}).
 struct ServiceHealth {
   std::string state;

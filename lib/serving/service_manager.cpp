@@ -10,6 +10,7 @@
 #include <mlctl/registry/model_registry.hpp>
 #include <mlctl/serving/environments.hpp>
 #include <mlctl/serving/service_control.hpp>
+#include <mlctl/serving/service_runtime.hpp>
 
 namespace mlctl::serving {
 namespace {
@@ -83,7 +84,7 @@ Json ServiceManager::start_and_record(const Service& service) {
   return describe(service.name, true);
 }
 
-Json ServiceManager::create(const CreateServiceRequest& request) {
+Service ServiceManager::new_record(const CreateServiceRequest& request) {
   check_name(request.name, "service name");
   check_limits(request);
   store::Db& db = m_context.db();
@@ -109,7 +110,12 @@ Json ServiceManager::create(const CreateServiceRequest& request) {
     service.primary_key = generate_key();
     service.secondary_key = generate_key();
   }
-  service = services.create(service);
+  return service;
+}
+
+Json ServiceManager::create(const CreateServiceRequest& request) {
+  ServiceStore services(m_context.db());
+  Service service = services.create(new_record(request));
   try {
     return start_and_record(service);
   } catch (...) {
@@ -161,6 +167,20 @@ Json ServiceManager::deploy(const CreateServiceRequest& request) {
   Json result = update_model(request.name, request.model);
   if (!inspect_service(m_context.project(), services.get(request.name)).running()) result = start(request.name);
   return result;
+}
+
+int ServiceManager::deploy_foreground(const CreateServiceRequest& request) {
+  ServiceStore services(m_context.db());
+  if (!services.find(request.name)) {
+    services.create(new_record(request));
+  } else {
+    registry::ModelRegistry models(m_context.db(), m_context.artifacts());
+    services.set_model(request.name, models.get(request.model).row_id, request.model);
+    if (request.port) services.set_port(request.name, *request.port);
+    services.set_stopped(request.name, false);
+  }
+  services.record_deployment(request.name);
+  return run_service(m_context.project(), request.name);
 }
 
 Json ServiceManager::start(std::string_view name) {

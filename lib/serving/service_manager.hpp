@@ -44,6 +44,9 @@ class ServiceManager {
   Json update_model(std::string_view name, std::string_view model);
   // Creates the service, or updates it when it exists (the pipeline step).
   Json deploy(const CreateServiceRequest& request);
+  // Records the service as deploy() would, then runs its server in this
+  // process until SIGTERM (containers, systemd). Returns the exit code.
+  int deploy_foreground(const CreateServiceRequest& request);
   Json start(std::string_view name);
   Json stop(std::string_view name);
   Json restart(std::string_view name);
@@ -58,6 +61,9 @@ class ServiceManager {
   Json describe(std::string_view name, bool with_keys);
 
  private:
+  // The record create() stores: limits checked, model and environment
+  // resolved, a port chosen, keys made.
+  Service new_record(const CreateServiceRequest& request);
   Json start_and_record(const Service& service);
   store::Context& m_context;
   std::string m_executable;

@@ -419,3 +419,50 @@ TEST_CASE("cli env: staging and production from init, custom ones, and what refe
   CHECK(project.mlctl({"env", "delete", "canary"}).exit_code == 0);
   CHECK(project.mlctl({"service", "show", "bird"}).exit_code == 3);
 }
+
+TEST_CASE("cli service: a model package serves in the foreground as its Dockerfile runs it", "[cli][service][torch]") {
+  ProjectFixture project;
+  project.json({"model", "register", "--name", "churn", "--run", train_churn(project)});
+  project.json({"model", "package", "churn:1", "--output", (project / "pkg").string()});
+  std::string dockerfile = mlctl::read_file(project / "pkg" / "Dockerfile");
+  CHECK(dockerfile.find("FROM debian:bookworm-slim") != std::string::npos);
+  CHECK(dockerfile.find("libtorch1.13 libopenblas0-pthread") != std::string::npos);
+  CHECK(dockerfile.find("mlctl --project /srv/mlctl model import /opt/package --name churn") != std::string::npos);
+  CHECK(dockerfile.find(R"(CMD ["mlctl", "service", "deploy", "--name", "churn", "--model", "churn", "--env", "container", )"
+                        R"("--port", "8080", "--foreground"])") != std::string::npos);
+  CHECK(mlctl::read_file(project / "pkg" / "README.md").find("docker build -t churn-service .") != std::string::npos);
+  Json manifest = Json::parse(mlctl::read_file(project / "pkg" / "package.json"));
+  REQUIRE(manifest["runtime"].size() == 2);
+  CHECK(manifest["runtime"][0]["path"] == "bin/mlctl");
+
+  // What the image does, with the packaged mlctl, in a second project.
+  ProjectFixture box;
+  std::string packaged = (project / "pkg" / "bin" / "mlctl").string();
+  auto setup = box.shell(fmt::format(
+      "chmod 755 {0} && {0} --project . model import {1} --name churn -o json >/dev/null && "
+      "{0} --project . env create container --port-range 18460-18469 --auth none -o json >/dev/null",
+      packaged, (project / "pkg").string()));
+  INFO(setup.err);
+  REQUIRE(setup.exit_code == 0);
+  ServiceGuard guard{box, "churn"};
+  box.shell(fmt::format("{} --project . service deploy --name churn --model churn --env container --foreground "
+                        ">foreground.out 2>foreground.err & echo $! > foreground.pid",
+                        packaged));
+  Json shown;
+  for (int i = 0; i < 100; ++i) {
+    shown = box.json({"service", "show", "churn"});
+    if (shown["state"] == "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(shown["state"] == "running");
+  CHECK(shown["port"].get<int>() >= 18460);
+  CHECK(box.json({"service", "run", "--name", "churn", "--input", churn_rows(3).dump()})["predictions"].size() == 3);
+  CHECK(box.json({"service", "stop", "churn"})["state"] == "stopped");
+  // The foreground process ended with the service, cleanly.
+  auto waited = box.shell("pid=$(cat foreground.pid); for i in $(seq 50); do kill -0 $pid 2>/dev/null || exit 0; "
+                          "sleep 0.1; done; exit 1");
+  CHECK(waited.exit_code == 0);
+  std::string log = mlctl::read_file(box / "foreground.err");
+  CHECK(log.find("listening on http://127.0.0.1:") != std::string::npos);
+  CHECK(log.find("stopped") != std::string::npos);
+}

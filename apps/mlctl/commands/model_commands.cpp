@@ -4,6 +4,7 @@
 
 #include <mlctl/core/error.hpp>
 #include <mlctl/core/files.hpp>
+#include <mlctl/core/process.hpp>
 #include <mlctl/core/clock.hpp>
 #include <mlctl/evaluation/criteria.hpp>
 #include <mlctl/evaluation/model_evaluation.hpp>
@@ -326,7 +327,8 @@ void register_model_commands(CLI::App& app, CommandEnv& env) {
   register_alias_commands(*group, env);
 
   auto package_output = std::make_shared<std::string>();
-  auto* package = group->add_subcommand("package", "Bundle a model version (files, schema, manifest with hashes, README)");
+  auto* package = group->add_subcommand(
+      "package", "Bundle a model version (files, schema, manifest with hashes, README, a Dockerfile serving it, mlctl)");
   package->add_option("model", *reference, "NAME, NAME:VERSION or NAME@ALIAS")->required();
   package->add_option("--output", *package_output, "A new directory, or a file ending in .tar")->required();
   set_examples(*package, "mlctl model package churn@production --output churn-3.tar");
@@ -334,7 +336,8 @@ void register_model_commands(CLI::App& app, CommandEnv& env) {
     auto& context = env.context();
     registry::ModelRegistry models(context.db(), context.artifacts());
     registry::ModelVersion model = models.get(*reference);
-    auto path = registry::package_model(models, model, *package_output);
+    auto path = registry::package_model(models, model, *package_output,
+                                        std::filesystem::path(current_executable()).parent_path());
     env.print(Json{{"model", model.ref()}, {"package", path.string()}, {"files", model.files.size()}});
   });
 

@@ -191,6 +191,7 @@ void register_service_commands(CLI::App& app, CommandEnv& env) {
   // create; an existing service only has its model swapped.
   auto deploy_options = std::make_shared<CreateOptions>();
   auto model_json = std::make_shared<std::string>();
+  auto foreground = std::make_shared<bool>(false);
   auto* deploy = group->add_subcommand("deploy", "Create the service, or swap its model when it exists (for pipelines and CI)");
   deploy->add_option("--name", deploy_options->request.name, "Service name")->required();
   deploy->add_option("--model", deploy_options->request.model, "Model: NAME, NAME:V or NAME@ALIAS");
@@ -199,9 +200,15 @@ void register_service_commands(CLI::App& app, CommandEnv& env) {
   deploy->add_option("--threads", deploy_options->request.threads, "I/O threads (default 2)");
   deploy->add_option("--max-batch", deploy_options->request.max_batch, "Rows scored together (default 32)");
   deploy->add_option("--max-delay-ms", deploy_options->request.max_delay_ms, "Batching delay (default 0)");
-  set_examples(*deploy, "mlctl service deploy --name churn-staging --model churn@staging --env staging");
-  deploy->callback([&env, deploy_options, model_json] {
+  deploy->add_option("--port", deploy_options->port, "Port (default: a free one of the environment's range)");
+  deploy->add_flag("--foreground", *foreground,
+                   "Serve in this process until SIGTERM instead of in the background (containers, systemd)");
+  set_examples(*deploy,
+               "mlctl service deploy --name churn-staging --model churn@staging --env staging\n"
+               "  mlctl service deploy --name churn --model churn --env container --port 8080 --foreground");
+  deploy->callback([&env, deploy_options, model_json, foreground] {
     serving::CreateServiceRequest request = deploy_options->request;
+    if (deploy_options->port >= 0) request.port = deploy_options->port;
     if (!model_json->empty()) {
       Json registered;
       try {
@@ -215,6 +222,10 @@ void register_service_commands(CLI::App& app, CommandEnv& env) {
       request.model = registered["ref"];
     }
     if (request.model.empty()) throw Error(ErrorKind::invalid_argument, "give the model: --model NAME[:V|@ALIAS]");
+    if (*foreground) {
+      env.exit_code = manager(env).deploy_foreground(request);
+      return;
+    }
     env.print(manager(env).deploy(request));
   });
 
