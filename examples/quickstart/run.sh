@@ -2,7 +2,9 @@
 # The quickstart, end to end: a project, two tracked runs of an az ml
 # command job with different learning rates, then list, show and compare;
 # then a registered dataset, native libtorch training, the model registry,
-# a hyperparameter sweep, a champion/challenger comparison and batch scoring.
+# a hyperparameter sweep, a champion/challenger comparison, batch scoring,
+# and a real-time scoring service: created from the production alias,
+# scored from the shell, and deleted.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 mlctl=${MLCTL:-mlctl}
@@ -56,4 +58,22 @@ fi
 echo "== mlctl model predict: batch scoring with churn@production and its saved preprocessing"
 "$mlctl" model predict --model churn@production --input "$examples/churn/data/breast_cancer.csv" --output "$project/predictions.csv" -o yaml
 head -4 "$project/predictions.csv"
+
+echo "== mlctl service create: churn@production served over HTTP (production: key authentication)"
+"$mlctl" service create --name churn-api --model churn@production --env production --port 0 \
+  -o yaml --query '{name: name, model: model, state: state, scoring_uri: scoring_uri, auth: auth}'
+# The service runs in the background: delete it however the script ends.
+trap '"$mlctl" service delete churn-api -o tsv --query name >/dev/null 2>&1 || true' EXIT
+head -4 "$examples/churn/data/breast_cancer.csv" > "$project/rows.csv"
+echo "== mlctl service run: three rows of the churn table through the service"
+"$mlctl" service run --name churn-api --input-file "$project/rows.csv" -o table
+echo "== the same rows from batch scoring (model predict): the same predictions"
+"$mlctl" model predict --model churn@production --input "$project/rows.csv" -o table
+echo "== curl, with the service's key"
+key=$("$mlctl" service keys churn-api -o tsv --query primary_key)
+url=$("$mlctl" service show churn-api -o tsv --query url)
+curl -s -H "Authorization: Bearer $key" "$url/score" \
+  -d "{\"data\": [[$(sed -n 2p "$project/rows.csv" | cut -d, -f1-30)]]}" || echo "(curl is not installed)"
+echo
+"$mlctl" service delete churn-api -o tsv --query name >/dev/null
 echo "quickstart project: $project"

@@ -213,7 +213,6 @@ struct HttpServer::Loop {
   std::vector<Exchange> exchanges;
   std::vector<Connection*> owners;      // owners[i] sent exchanges[i]
   std::vector<char> keep_alive;         // per exchange
-  std::vector<Connection*> touched;     // read from this round
   std::size_t next_loop = 0;            // loop 0: who gets the next connection
   double last_sweep = 0;
 
@@ -282,7 +281,7 @@ struct HttpServer::Loop {
     connections.erase(conn->fd);
   }
 
-  // Reads what the socket holds; false when the peer has gone.
+  // Reads what the socket holds; marks the connection when the peer has gone.
   void read_from(Connection& conn) {
     char buffer[65536];
     for (;;) {
@@ -347,7 +346,7 @@ struct HttpServer::Loop {
     return true;
   }
 
-  void handle_events(const epoll_event* events, int count, bool gathering) {
+  void handle_events(const epoll_event* events, int count) {
     for (int i = 0; i < count; ++i) {
       const int fd = events[i].data.fd;
       if (fd == wake_fd) {
@@ -388,10 +387,6 @@ struct HttpServer::Loop {
           } else if (conn.peer_closed) {
             close_connection(&conn);
           }
-        } else if (!gathering) {
-          touched.push_back(&conn);
-        } else {
-          touched.push_back(&conn);
         }
       }
     }
@@ -435,7 +430,6 @@ struct HttpServer::Loop {
     exchanges.clear();
     owners.clear();
     keep_alive.clear();
-    touched.clear();
     for (Connection* conn : done) {
       // Requests that arrived behind the answered ones (pipelining) are
       // read on the next round; the error of a bad one is sent now.
@@ -476,7 +470,7 @@ struct HttpServer::Loop {
       }
       int count = ::epoll_wait(epoll_fd, events.data(), int(events.size()), stopping ? 50 : 1000);
       if (count < 0 && errno != EINTR) return;
-      if (count > 0) handle_events(events.data(), count, false);
+      if (count > 0) handle_events(events.data(), count);
       // Batching: give other requests max_delay to join the round.
       if (!exchanges.empty() && options.gather_delay_ms > 0 && exchanges.size() < options.gather_requests) {
         const double deadline = now_seconds() + options.gather_delay_ms / 1000.0;
@@ -484,7 +478,7 @@ struct HttpServer::Loop {
           const double left_ms = (deadline - now_seconds()) * 1000.0;
           if (left_ms <= 0) break;
           int more = ::epoll_wait(epoll_fd, events.data(), int(events.size()), std::max(1, int(left_ms)));
-          if (more > 0) handle_events(events.data(), more, true);
+          if (more > 0) handle_events(events.data(), more);
         }
       }
       answer_round();

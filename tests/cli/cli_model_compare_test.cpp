@@ -136,8 +136,9 @@ TEST_CASE("cli model package: import into a second project gives identical predi
   CHECK(std::filesystem::exists(first / "byo" / "README.md"));
   CHECK(first.mlctl({"model", "package", "byo:1", "--output", (first / "byo").string()}).exit_code == 4);
   // A plain tar reads it.
-  CHECK(first.shell("tar -tf churn.tar").out == "package.json\nREADME.md\nmodel/model.json\nmodel/model.yaml\n"
-                                                  "model/preprocessor.json\nmodel/weights.pt\n");
+  CHECK(first.shell("tar -tf churn.tar").out ==
+        "bin/mlctl\nbin/libmlctl_torch.so\npackage.json\nREADME.md\nDockerfile\nmodel/model.json\nmodel/model.yaml\n"
+        "model/preprocessor.json\nmodel/weights.pt\n");
 
   Json imported = second.json({"model", "import", (first / "churn.tar").string()});
   CHECK(imported["ref"] == "churn:1");

@@ -327,17 +327,21 @@ void register_model_commands(CLI::App& app, CommandEnv& env) {
   register_alias_commands(*group, env);
 
   auto package_output = std::make_shared<std::string>();
+  auto no_runtime = std::make_shared<bool>(false);
   auto* package = group->add_subcommand(
       "package", "Bundle a model version (files, schema, manifest with hashes, README, a Dockerfile serving it, mlctl)");
   package->add_option("model", *reference, "NAME, NAME:VERSION or NAME@ALIAS")->required();
   package->add_option("--output", *package_output, "A new directory, or a file ending in .tar")->required();
+  package->add_flag("--no-runtime", *no_runtime,
+                    "Leave out bin/ (this mlctl and its torch backend, which the Dockerfile copies into the image)");
   set_examples(*package, "mlctl model package churn@production --output churn-3.tar");
-  package->callback([&env, reference, package_output] {
+  package->callback([&env, reference, package_output, no_runtime] {
     auto& context = env.context();
     registry::ModelRegistry models(context.db(), context.artifacts());
     registry::ModelVersion model = models.get(*reference);
-    auto path = registry::package_model(models, model, *package_output,
-                                        std::filesystem::path(current_executable()).parent_path());
+    std::optional<std::filesystem::path> runtime;
+    if (!*no_runtime) runtime = std::filesystem::path(current_executable()).parent_path();
+    auto path = registry::package_model(models, model, *package_output, runtime);
     env.print(Json{{"model", model.ref()}, {"package", path.string()}, {"files", model.files.size()}});
   });
 
