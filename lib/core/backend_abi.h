@@ -73,7 +73,8 @@ typedef struct MlctlBackendV1 {
   /* abi_version >= 3: a model loaded once and scored many times, from
    * several threads at once (the HTTP service). `config_json` is
    * {"format": "mlctl", "model_dir": DIR} or {"format": "torchscript",
-   * "file": FILE}, plus "threads" (intra-op threads, default 1). On success
+   * "file": FILE, "outputs": N (values per row)}, plus "threads"
+   * (intra-op threads, default 1). On success
    * *handle is set and the result is {"outputs": N}. */
   MlctlBackendResult* (*load_model)(const char* config_json, void** handle);
   /* Scores with a loaded model as predict (built-in: probabilities or the

@@ -286,7 +286,7 @@ class PipelineWorker {
     std::vector<std::pair<std::string, std::string>> tags = {
         {k_step_tag, name}, {k_name_tag, pipeline_name(m_spec)}, {k_key_tag, key}, {k_parts_tag, parts.dump()}};
     if (!reuse) {
-      tags.emplace_back(k_reuse_off_tag, !type->info.reusable ? fmt::format("off ({} steps read or change the registry)", step.type)
+      tags.emplace_back(k_reuse_off_tag, !type->info.reusable ? fmt::format("off ({} steps change the registry or services)", step.type)
                                          : m_no_reuse       ? std::string("off (--no-reuse or force_rerun)")
                                                             : std::string("off (reuse: false)"));
     }

@@ -873,6 +873,10 @@ class PipelineParser {
         read_condition(field, field_context, step);
       } else if (name == "display_name" || name == "description") {
         if (text(m_source, field, field_context)) set_body(name, field.value);
+      } else if (notes.type != nullptr && contains(notes.type->body_keys, name)) {
+        // A type's own key first: a deploy step's `environment` is not the
+        // cloud-only command-job field of that name.
+        set_body(name, field.value);
       } else if (contains(tracking::cloud_only_command_fields(), name)) {
         notice(m_source, field.key, field_context);
       } else if (notes.type == nullptr) {

@@ -37,7 +37,7 @@ enum class Route {
 
 bool is_public(Route route) {
   return route == Route::health || route == Route::ready || route == Route::ping || route == Route::v2_live ||
-         route == Route::v2_ready;
+         route == Route::v2_ready || route == Route::v2_model_ready;
 }
 
 bool is_scoring(Route route) { return route == Route::score || route == Route::invocations || route == Route::v2_infer; }

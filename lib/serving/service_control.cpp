@@ -137,7 +137,7 @@ Json start_service(const store::ProjectPaths& project, const Service& service, c
     if (state == "ready") return status;
     if (state == "failed") {
       throw Error(ErrorKind::failed, fmt::format("service '{}' failed to start: {}", service.name, status.value("error", "unknown error")),
-                  fmt::format("see its log: mlctl service logs {}", service.name));
+                  fmt::format("see its log: {}", files.log.string()));
     }
     // Gone without a word (killed, or crashed before writing a status).
     if (state != "launching" && !lock_held(files.lock) && monotonic_seconds() - started > 1.0) break;
@@ -155,7 +155,7 @@ Json start_service(const store::ProjectPaths& project, const Service& service, c
   throw Error(ErrorKind::failed,
               fmt::format("service '{}' did not become ready within {:.0f} s{}", service.name, timeout_seconds,
                           tail.empty() ? "" : ": " + tail),
-              fmt::format("see its log: mlctl service logs {}", service.name));
+              fmt::format("see its log: {}", files.log.string()));
 }
 
 bool stop_service(const store::ProjectPaths& project, const Service& service, double timeout_seconds) {

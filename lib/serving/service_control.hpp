@@ -44,9 +44,10 @@ ServiceHealth inspect_service(const store::ProjectPaths& project, const Service&
 int choose_port(const Environment& environment, const std::vector<int>& recorded);
 
 // Starts the server in the background (`mlctl service serve NAME`) and
-// waits until it is ready; returns its status.json. Throws Error(io) with
-// the server's own message when it fails to start (bad model, port in
-// use), Error(io) when it is not ready within `timeout_seconds`.
+// waits until it is ready; returns its status.json. Throws Error(failed)
+// with the server's own message when it fails to start (bad model, port in
+// use) or is not ready within `timeout_seconds`; Error(already_exists)
+// when it runs already.
 Json start_service(const store::ProjectPaths& project, const Service& service, const std::string& mlctl_executable,
                    double timeout_seconds = 60);
 // Sends SIGTERM and waits until the process has finished its requests and

@@ -119,7 +119,9 @@ Json ServiceManager::create(const CreateServiceRequest& request) {
   try {
     return start_and_record(service);
   } catch (...) {
-    // A service that never ran is not recorded; its log stays for a look.
+    // A service that never ran is not recorded (its log stays for a look);
+    // a server still loading past the timeout is stopped, not orphaned.
+    stop_service(m_context.project(), service);
     services.remove(service.name);
     throw;
   }

@@ -36,7 +36,7 @@ class ServiceManager {
   // the server cannot start, the record is removed again and Error(failed)
   // says why. Throws Error(invalid_argument) for bad limits, Error(not_found)
   // for an unknown model or environment, Error(already_exists) for a taken
-  // name or port.
+  // name or an environment without a free port.
   Json create(const CreateServiceRequest& request);
   // Points the service at another model version. A running service loads
   // and checks the new model while the old one answers, then swaps; when

@@ -88,7 +88,7 @@ std::string ServiceMetrics::render(const std::string& service) const {
                  "mlctl_rows_scored_total{{{}}} {}\n",
                  labels, m_rows.load(std::memory_order_relaxed));
   fmt::format_to(std::back_inserter(out),
-                 "# HELP mlctl_model_reloads_total Model swaps (service update), by outcome.\n"
+                 "# HELP mlctl_model_reloads_total Reloads (SIGHUP: service update, key changes), by outcome.\n"
                  "# TYPE mlctl_model_reloads_total counter\n"
                  "mlctl_model_reloads_total{{{},outcome=\"ok\"}} {}\nmlctl_model_reloads_total{{{},outcome=\"failed\"}} {}\n",
                  labels, m_reloads_ok.load(), labels, m_reloads_failed.load());

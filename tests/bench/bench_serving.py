@@ -144,19 +144,25 @@ def process_tree(root):
     return tree
 
 
-def tree_rss_bytes(root):
-    """Resident memory of `root` and all its descendants. Pages shared
-    between them (a forking server's copy-on-write pages) count once per
-    process, as `ps` shows them, which overstates forked workers somewhat."""
+def tree_memory_bytes(root):
+    """(RSS, PSS) summed over `root` and all its descendants. RSS counts a
+    page shared between the processes (libtorch's code, a forked worker's
+    copy-on-write pages) once per process, as `ps` does, which overstates
+    multi-process servers; PSS splits each shared page among its sharers,
+    so it is their fair total."""
     page = os.sysconf("SC_PAGE_SIZE")
-    total = 0
+    rss, pss = 0, 0
     for pid in process_tree(root):
         try:
             with open(f"/proc/{pid}/statm") as f:
-                total += int(f.read().split()[1]) * page
-        except OSError:
-            pass
-    return total
+                process_rss = int(f.read().split()[1]) * page
+            with open(f"/proc/{pid}/smaps_rollup") as f:  # Linux 4.14 and later
+                process_pss = next(int(line.split()[1]) * 1024 for line in f if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            continue  # exited meanwhile
+        rss += process_rss
+        pss += process_pss
+    return rss, pss
 
 
 def listening_pid(port):
@@ -404,24 +410,23 @@ def run_wrk(url, concurrency, duration, script):
 
 def measure_memory(server, seconds, script):
     """RSS of the server's process tree (MB): before, at most during, and
-    after a `seconds`-long wrk run at MEMORY_CONCURRENCY."""
+    after a `seconds`-long wrk run at MEMORY_CONCURRENCY; PSS likewise."""
     pid = server.pid()
     if pid is None:
         log(f"{server.name}: no process found on port {server.port}; memory not measured")
         return None
-    mb = 1024 * 1024
-    start = tree_rss_bytes(pid)
-    samples = [start]
+    samples = [tree_memory_bytes(pid)]
     load = subprocess.Popen(wrk_command(server.url, MEMORY_CONCURRENCY, seconds, script),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     while load.poll() is None:
         time.sleep(1)
-        samples.append(tree_rss_bytes(pid))
+        samples.append(tree_memory_bytes(pid))
     output = load.communicate()[0]
-    end = tree_rss_bytes(pid)
-    samples.append(end)
-    report = {"server": server.name, "pid": pid, "processes": len(process_tree(pid)),
-              "start_mb": start / mb, "max_mb": max(samples) / mb, "end_mb": end / mb, "samples": len(samples)}
+    samples.append(tree_memory_bytes(pid))
+    report = {"server": server.name, "pid": pid, "processes": len(process_tree(pid)), "samples": len(samples)}
+    for i, kind in enumerate(("rss", "pss")):
+        values = [sample[i] / (1024 * 1024) for sample in samples]
+        report.update({f"{kind}_start_mb": values[0], f"{kind}_max_mb": max(values), f"{kind}_end_mb": values[-1]})
     try:
         report["requests_per_s"] = parse_wrk(output)["requests_per_s"]
     except ValueError:
@@ -479,8 +484,10 @@ def ratios(results, memory):
     ours = next((m for m in memory if m["server"] == "mlctl"), None)
     python = [m for m in memory if m["server"] != "mlctl"]
     if ours and python:
-        smallest = min(python, key=lambda m: m["max_mb"])
-        out.append({"memory_max_ratio": ours["max_mb"] / smallest["max_mb"], "vs_memory": smallest["server"]})
+        for kind in ("rss", "pss"):
+            smallest = min(python, key=lambda m: m[f"{kind}_max_mb"])
+            out.append({"memory": kind, "max_ratio": ours[f"{kind}_max_mb"] / smallest[f"{kind}_max_mb"],
+                        "vs": smallest["server"]})
     return out
 
 
@@ -491,11 +498,11 @@ def print_report(results, memory, ratio_rows):
         print(f"{r['server']:<10} {r['concurrency']:>5} {r['requests_per_s']:>10.0f} {r['p50_ms']:>8.2f} "
               f"{r['p99_ms']:>8.2f} {errors:>7}")
     if memory:
-        print(f"\nRSS of the server's process tree, MB, {MEMORY_CONCURRENCY} connections:")
-        print(f"{'server':<10} {'procs':>5} {'start':>8} {'max':>8} {'end':>8} {'req/s':>8}")
+        print(f"\nMemory of the server's process tree, MB, under {MEMORY_CONCURRENCY} connections:")
+        print(f"{'server':<10} {'procs':>5} {'RSS start':>10} {'max':>8} {'end':>8} {'PSS max':>8} {'req/s':>8}")
         for m in memory:
-            print(f"{m['server']:<10} {m['processes']:>5} {m['start_mb']:>8.1f} {m['max_mb']:>8.1f} "
-                  f"{m['end_mb']:>8.1f} {m.get('requests_per_s', 0):>8.0f}")
+            print(f"{m['server']:<10} {m['processes']:>5} {m['rss_start_mb']:>10.1f} {m['rss_max_mb']:>8.1f} "
+                  f"{m['rss_end_mb']:>8.1f} {m['pss_max_mb']:>8.1f} {m.get('requests_per_s', 0):>8.0f}")
     if ratio_rows:
         print("\nmlctl / best Python server:")
         for r in ratio_rows:
@@ -503,7 +510,7 @@ def print_report(results, memory, ratio_rows):
                 print(f"  concurrency {r['concurrency']:>3}: req/s x{r['requests_per_s_ratio']:.2f} "
                       f"(vs {r['vs_requests_per_s']}), p99 x{r['p99_ratio']:.2f} (vs {r['vs_p99']})")
             else:
-                print(f"  peak RSS x{r['memory_max_ratio']:.2f} (vs {r['vs_memory']})")
+                print(f"  peak {r['memory'].upper()} x{r['max_ratio']:.2f} (vs {r['vs']})")
 
 
 def python_versions(python):

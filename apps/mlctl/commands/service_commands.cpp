@@ -226,7 +226,11 @@ void register_service_commands(CLI::App& app, CommandEnv& env) {
       env.exit_code = manager(env).deploy_foreground(request);
       return;
     }
-    env.print(manager(env).deploy(request));
+    // Keys stay out of what a pipeline step stores: mlctl service keys NAME.
+    Json deployed = manager(env).deploy(request);
+    deployed.erase("primary_key");
+    deployed.erase("secondary_key");
+    env.print(deployed);
   });
 
   auto* list = group->add_subcommand("list", "List services and whether their processes run");
