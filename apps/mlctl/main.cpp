@@ -31,6 +31,7 @@ constexpr CommandGroup k_command_groups[] = {
     {mlctl::cli::register_model_commands},
     {mlctl::cli::register_env_commands},
     {mlctl::cli::register_service_commands},
+    {mlctl::cli::register_monitor_commands},
     {mlctl::cli::register_train_commands},
     {mlctl::cli::register_completion_command},
     {mlctl::cli::register_version_command},

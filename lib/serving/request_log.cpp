@@ -15,7 +15,10 @@ namespace {
 namespace fs = std::filesystem;
 
 // Lines beyond this many queued bytes are dropped.
-constexpr std::size_t k_max_pending_bytes = 16u << 20;
+constexpr std::size_t k_max_pending_bytes = 4u << 20;
+// How often the writer wakes. Short: each write is small, so it never holds
+// a core long enough to delay an answer, and the buffers stay small.
+constexpr auto k_flush_interval = std::chrono::milliseconds(50);
 
 fs::path numbered(const fs::path& directory, int index) {
   return index == 0 ? directory / "requests.jsonl" : directory / fmt::format("requests.{}.jsonl", index);
@@ -84,13 +87,14 @@ void RequestLog::run() {
   for (;;) {
     {
       std::unique_lock lock(m_mutex);
-      // Every 200 ms at most: one write per many lines.
-      m_wake.wait_for(lock, std::chrono::milliseconds(200), [&] { return m_stopping; });
+      m_wake.wait_for(lock, k_flush_interval, [&] { return m_stopping; });
       batch.swap(m_pending);
       if (batch.empty() && m_stopping) return;
     }
     if (!batch.empty()) append(batch);
     batch.clear();
+    // A burst must not keep its buffer: memory stays flat under load.
+    if (batch.capacity() > (1u << 20)) batch.shrink_to_fit();
   }
 }
 

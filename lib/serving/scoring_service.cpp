@@ -278,6 +278,11 @@ void ScoringService::handle(std::span<Exchange> exchanges) {
         continue;
       } catch (const BadRequest& bad) {
         set_json(response, bad.status, bad.body());
+        // Refused requests count in `service stats` (error rate).
+        if (m_log && m_log->sample()) {
+          m_log->write(fmt::format(R"({{"time":{:.3f},"model":{},"status":{}}})", unix_now(),
+                                   json_string(loaded->model->reference()), bad.status));
+        }
       }
     } else {
       answer_other(exchange, *loaded);
@@ -452,7 +457,8 @@ void ScoringService::score_pending(std::span<Pending> pending, const Loaded& loa
             fmt::format_to(log_out, "{}", scores.values[offset + r]);
           }
         }
-        line += "]}";
+        fmt::format_to(log_out, R"(],"latency_ms":{:.3f}}})",
+                       (steady_seconds() - item.exchange->request.received_at) * 1e3);
         m_log->write(std::move(line));
       }
       offset += count;

@@ -11,8 +11,9 @@ The Python servers (serving_python_app.py) load the same model directory
 into PyTorch with one thread each. Then, per server:
   - checks a batch of predictions (probabilities sum to 1; the Python
     servers are also compared with `mlctl model predict`);
-  - memory: the RSS of the server's process tree, sampled every second
-    during a --memory-seconds wrk run at concurrency 8 (start, max, end);
+  - memory: the RSS and PSS of the server's process tree, sampled every
+    second during a --memory-seconds wrk run at concurrency 8 (start, max,
+    end);
   - throughput and latency: wrk at each --concurrency for --duration
     seconds, one churn row per POST /score.
 Prints a table with mlctl's ratios to the best Python server and writes

@@ -466,3 +466,71 @@ TEST_CASE("cli service: a model package serves in the foreground as its Dockerfi
   CHECK(log.find("listening on http://127.0.0.1:") != std::string::npos);
   CHECK(log.find("stopped") != std::string::npos);
 }
+
+TEST_CASE("cli monitor drift: served traffic against the training data, and service stats", "[cli][service][monitoring][torch]") {
+  ProjectFixture project;
+  project.json({"data", "register", "--name", "churn", "--path", churn_csv(), "--label", "diagnosis"});
+  auto trained = project.mlctl({"experiment", "submit", "-f", (source_dir() / "examples" / "churn" / "train.yml").string(),
+                                "--set", "device=cpu", "--set", "data.train=azureml:churn:1", "-o", "json"});
+  REQUIRE(trained.exit_code == 0);
+  project.json({"model", "register", "--name", "churn", "--run", Json::parse(trained.out)["id"].get<std::string>()});
+  ServiceGuard guard{project, "watched"};
+  create_service(project, {"--name", "watched", "--model", "churn:1"});
+
+  // Too few rows: not enough data, never drift.
+  project.json({"service", "run", "--name", "watched", "--input", churn_rows(5).dump()});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto few = project.mlctl({"monitor", "drift", "--service", "watched", "-o", "json"});
+  CHECK(few.exit_code == 0);
+  CHECK(Json::parse(few.out)["enough_data"] == false);
+  CHECK(few.err.find("note: not enough data to judge drift: 5 rows of service watched, at least 30 needed") !=
+        std::string::npos);
+
+  // The training rows themselves: no drift.
+  project.json({"service", "run", "--name", "watched", "--input-file", churn_csv()});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto same = project.mlctl({"monitor", "drift", "--service", "watched", "-o", "json"});
+  INFO(same.err);
+  CHECK(same.exit_code == 0);
+  Json report = Json::parse(same.out);
+  CHECK(report["baseline"] == "churn:1");  // from the model's lineage
+  CHECK(report["drifted"] == false);
+  CHECK(report["current_rows"] == 574);
+  CHECK(report["columns"].back()["column"] == "prediction");
+  Json run = project.json({"run", "show", report["run_id"].get<std::string>()});
+  CHECK(run["kind"] == "monitoring");
+  CHECK(run["tags"]["mlctl.drift"] == "none");
+  CHECK(run["metrics"].contains("mean_radius.psi"));
+
+  // Shifted traffic: the first ten columns scaled by 1.5.
+  Json shifted = churn_rows(200);
+  for (auto& row : shifted["data"]) {
+    for (std::size_t c = 0; c < 10; ++c) row[c] = row[c].get<double>() * 1.5;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  project.json({"service", "run", "--name", "watched", "--input", shifted.dump()});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto drifted = project.mlctl({"monitor", "drift", "--service", "watched", "--since", "1s", "-o", "json"});
+  CHECK(drifted.exit_code == 1);
+  Json drift = Json::parse(drifted.out);
+  CHECK(drift["current_rows"] == 200);
+  CHECK(drift["drifted_columns"][0] == "mean_radius");
+  CHECK(drifted.err.find("warning: drift in ") != std::string::npos);
+
+  // A dataset against another, and a bad threshold.
+  CHECK(project.mlctl({"monitor", "drift", "--data", "churn:1", "--baseline", "churn:1"}).exit_code == 0);
+  auto bad = project.mlctl({"monitor", "drift", "--data", "churn:1", "--threshold", "psy=1"});
+  CHECK(bad.exit_code == 2);
+
+  // What the service answered.
+  HttpClient("127.0.0.1", project.json({"service", "show", "watched"})["port"].get<int>())
+      .request("POST", "/score", R"({"data": []})");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Json stats = project.json({"service", "stats", "watched"});
+  CHECK(stats["requests"] == 4);
+  CHECK(stats["errors"] == 1);
+  CHECK(stats["error_rate"] == 0.25);
+  CHECK(stats["rows"] == 774);
+  CHECK(stats["latency_ms"]["p99"].is_number());
+  CHECK(stats["predictions"]["benign"]["count"].get<int>() + stats["predictions"]["malignant"]["count"].get<int>() == 774);
+}

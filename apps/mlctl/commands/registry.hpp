@@ -19,6 +19,8 @@ void register_sweep_commands(CLI::App& app, CommandEnv& env);
 void register_pipeline_commands(CLI::App& app, CommandEnv& env);
 void register_env_commands(CLI::App& app, CommandEnv& env);
 void register_service_commands(CLI::App& app, CommandEnv& env);
+void register_monitor_commands(CLI::App& app, CommandEnv& env);
+void register_service_stats_command(CLI::App& service, CommandEnv& env);
 void register_completion_command(CLI::App& app, CommandEnv& env);
 void register_version_command(CLI::App& app, CommandEnv& env);
 

@@ -316,6 +316,8 @@ void register_service_commands(CLI::App& app, CommandEnv& env) {
                "  mlctl service run --name churn-api --input-file holdout.csv -o json");
   run->callback([&env, run_options] { run_scoring(env, *run_options); });
 
+  register_service_stats_command(*group, env);
+
   auto* serve = group->add_subcommand("serve", "Run a service's server in the foreground (started by service create)");
   serve->group("");
   serve->add_option("name", *name)->required();

@@ -1,0 +1,131 @@
+// `mlctl monitor ...` and `mlctl service stats`: drift between what a
+// service is sent (or a new dataset) and the data its model was trained on,
+// and what a service answered.
+#include <fmt/format.h>
+
+#include <mlctl/core/error.hpp>
+#include <mlctl/monitoring/drift_check.hpp>
+#include <mlctl/monitoring/service_stats.hpp>
+#include <mlctl/serving/service_control.hpp>
+#include <mlctl/serving/service_store.hpp>
+
+#include "commands/registry.hpp"
+
+namespace mlctl::cli {
+namespace {
+
+struct DriftOptions {
+  std::string service, data, baseline, since, window;
+  std::vector<std::string> thresholds;
+};
+
+// One line per column for the table: the statistic that decides, its
+// threshold, and the verdict.
+Json drift_rows(const monitoring::DriftReport& report) {
+  Json rows = Json::array();
+  for (const auto& column : report.columns) {
+    const Json& s = column.statistics;
+    std::string statistic;
+    if (column.kind == "text") {
+      statistic = fmt::format("oov {:.3f} (baseline {:.3f}), length psi {:.3f}", s.value("oov_share", 0.0),
+                              s.value("baseline_oov_share", 0.0), s.value("length_psi", 0.0));
+    } else if (s.contains("ks")) {
+      statistic = fmt::format("psi {:.3f}, ks {:.3f} (p {:.2g})", s.value("psi", 0.0), s.value("ks", 0.0),
+                              s.value("ks_p_value", 1.0));
+    } else {
+      statistic = fmt::format("psi {:.3f}, chi2 p {:.2g}, unseen {}", s.value("psi", 0.0),
+                              s.value("chi_square_p_value", 1.0), s.value("unseen", 0));
+    }
+    rows.push_back({{"column", column.column},
+                    {"kind", column.kind},
+                    {"statistic", statistic},
+                    {"drifted", column.drifted ? "yes" : "no"},
+                    {"reason", column.reason}});
+  }
+  return rows;
+}
+
+void check_drift(CommandEnv& env, const DriftOptions& options) {
+  monitoring::DriftRequest request;
+  if (!options.service.empty()) request.service = options.service;
+  if (!options.data.empty()) request.data = options.data;
+  if (!options.baseline.empty()) request.baseline = options.baseline;
+  if (!options.since.empty()) request.since_seconds = monitoring::parse_duration(options.since, "--since");
+  if (!options.window.empty()) request.window_seconds = monitoring::parse_duration(options.window, "--window");
+  for (const auto& threshold : options.thresholds) monitoring::set_threshold(request.thresholds, threshold);
+  monitoring::DriftResult result = monitoring::check_drift(env.context(), request);
+  if (env.output_format() == OutputFormat::table) {
+    env.print(drift_rows(result.report), {{{"Column", "column"}, {"Kind", "kind"}, {"Statistic", "statistic"},
+                                           {"Drifted", "drifted"}, {"Reason", "reason"}}});
+  } else {
+    env.print(result.to_json());
+  }
+  if (!result.report.enough_data) {
+    env.note(fmt::format("not enough data to judge drift: {} rows of {}, at least {} needed (run {})",
+                         result.report.current_rows, result.current, request.thresholds.min_rows, result.run_id));
+  } else if (result.report.drifted) {
+    env.warn(fmt::format("drift in {} column(s) of {} against {}: {} (run {})", result.report.drifted_columns.size(),
+                         result.current, result.baseline, fmt::join(result.report.drifted_columns, ", "), result.run_id));
+    env.exit_code = 1;
+  } else {
+    env.note(fmt::format("no drift: {} rows of {} against {} (run {})", result.report.current_rows, result.current,
+                         result.baseline, result.run_id));
+  }
+}
+
+}  // namespace
+
+void register_monitor_commands(CLI::App& app, CommandEnv& env) {
+  auto* group = app.add_subcommand("monitor", "Data drift between served traffic (or new data) and the training data");
+  group->require_subcommand(1);
+  auto options = std::make_shared<DriftOptions>();
+  auto* drift = group->add_subcommand("drift", "Compare current data with the baseline column by column; exit 1 on drift");
+  drift->add_option("--service", options->service, "A service: what it was sent (its request log)");
+  drift->add_option("--data", options->data, "Or a dataset: NAME[:V] or a CSV path");
+  drift->add_option("--baseline", options->baseline, "The baseline dataset (default: the served model's training data)");
+  drift->add_option("--since", options->since, "Only requests of the last 90s, 30m, 2h, 7d...");
+  drift->add_option("--window", options->window, "With --since: only requests in a window that long from then");
+  add_repeatable(*drift, "--threshold", options->thresholds,
+                 "KEY=VALUE: psi (0.2), p_value (0.05), ks (0.1), cramers_v (0.1), oov (0.1), min_rows (30)");
+  set_examples(*drift,
+               "mlctl monitor drift --service churn-api --since 24h\n"
+               "  mlctl monitor drift --data churn:2 --baseline churn:1 --threshold psi=0.1");
+  drift->callback([&env, options] { check_drift(env, *options); });
+}
+
+void register_service_stats_command(CLI::App& service, CommandEnv& env) {
+  auto name = std::make_shared<std::string>();
+  auto since = std::make_shared<std::string>();
+  auto window = std::make_shared<std::string>("1h");
+  auto* stats = service.add_subcommand("stats", "Requests, error rate, latency and predictions from the request log");
+  stats->add_option("name", *name, "Service name")->required();
+  stats->add_option("--since", *since, "Only the last 90s, 30m, 2h, 7d...");
+  stats->add_option("--window", *window, "Length of each time window of the breakdown (default 1h)");
+  stats->callback([&env, name, since, window] {
+    auto& context = env.context();
+    serving::Service service = serving::ServiceStore(context.db()).get(*name);
+    monitoring::StatsRequest request;
+    if (!since->empty()) request.since_seconds = monitoring::parse_duration(*since, "--since");
+    request.window_seconds = monitoring::parse_duration(*window, "--window");
+    Json stats = monitoring::service_stats(serving::ServiceFiles::of(context.project(), service.name).requests, request);
+    stats["service"] = service.name;
+    stats["log_sample"] = service.settings.log_sample;
+    if (env.output_format() == OutputFormat::table) {
+      Json rows = Json::array();
+      for (const Json& w : stats["windows"]) {
+        rows.push_back({{"start", w["start"]},
+                        {"requests", w["requests"]},
+                        {"error_rate", w["error_rate"]},
+                        {"rows", w["rows"]},
+                        {"p50_ms", w["latency_ms"].is_null() ? Json(nullptr) : w["latency_ms"]["p50"]},
+                        {"p99_ms", w["latency_ms"].is_null() ? Json(nullptr) : w["latency_ms"]["p99"]},
+                        {"predictions", w["predictions"]}});
+      }
+      env.print(rows);
+    } else {
+      env.print(stats);
+    }
+  });
+}
+
+}  // namespace mlctl::cli
