@@ -23,6 +23,7 @@ test: build
 # The main job, end to end on real data.
 demo: build
 	MLCTL=$(abspath $(MLCTL)) sh examples/quickstart/run.sh
+	MLCTL=$(abspath $(MLCTL)) sh examples/drift/run.sh
 
 # Benchmarks (not part of CI); see tests/bench/README.md.
 bench: build

@@ -29,7 +29,7 @@ ColumnDrift numeric_drift(const std::string& name, const ColumnValues& baseline,
     drift.reason = fmt::format("PSI {:.3f} > {}", psi, thresholds.psi);
   } else if (ks.p_value < thresholds.p_value && ks.statistic > thresholds.ks) {
     drift.drifted = true;
-    drift.reason = fmt::format("KS D {:.3f} > {} with p {:.2g} < {}", ks.statistic, thresholds.ks, ks.p_value,
+    drift.reason = fmt::format("KS D {:.3f} > {} with p {:.2g} < {:.2g}", ks.statistic, thresholds.ks, ks.p_value,
                                thresholds.p_value);
   }
   return drift;
@@ -82,7 +82,7 @@ ColumnDrift categorical_drift(const ColumnValues& baseline, const ColumnValues& 
     drift.reason = fmt::format("PSI {:.3f} > {}", psi, thresholds.psi);
   } else if (chi.p_value < thresholds.p_value && cramers_v > thresholds.cramers_v) {
     drift.drifted = true;
-    drift.reason = fmt::format("chi-square p {:.2g} < {} with Cramér's V {:.3f} > {}", chi.p_value, thresholds.p_value,
+    drift.reason = fmt::format("chi-square p {:.2g} < {:.2g} with Cramér's V {:.3f} > {}", chi.p_value, thresholds.p_value,
                                cramers_v, thresholds.cramers_v);
   }
   return drift;
@@ -224,6 +224,12 @@ Json DriftReport::to_json() const {
 
 DriftReport compare_columns(const DriftInputs& inputs) {
   DriftReport report;
+  // Bonferroni: with many columns tested at once, each test's p-value must
+  // clear p_value / columns, or some column of undrifted data would be
+  // flagged by chance nearly every time.
+  DriftThresholds per_column = inputs.thresholds;
+  const std::size_t tested = inputs.features.size() + (inputs.label ? 1 : 0);
+  if (tested > 1) per_column.p_value = inputs.thresholds.p_value / double(tested);
   report.current_rows = inputs.current_rows;
   report.enough_data = inputs.current_rows >= inputs.thresholds.min_rows;
   static const ColumnValues k_empty;
@@ -250,13 +256,13 @@ DriftReport compare_columns(const DriftInputs& inputs) {
     const ColumnValues& current = values(inputs.current, feature.name);
     switch (feature.type) {
       case data::ColumnType::numeric:
-        judge(numeric_drift(feature.name, baseline, current, inputs.thresholds), feature.name, "numeric", baseline, current);
+        judge(numeric_drift(feature.name, baseline, current, per_column), feature.name, "numeric", baseline, current);
         break;
       case data::ColumnType::categorical:
-        judge(categorical_drift(baseline, current, inputs.thresholds), feature.name, "categorical", baseline, current);
+        judge(categorical_drift(baseline, current, per_column), feature.name, "categorical", baseline, current);
         break;
       case data::ColumnType::text:
-        judge(text_drift(baseline, current, inputs.vocabulary, inputs.thresholds), feature.name, "text", baseline, current);
+        judge(text_drift(baseline, current, inputs.vocabulary, per_column), feature.name, "text", baseline, current);
         break;
     }
   }
@@ -264,8 +270,8 @@ DriftReport compare_columns(const DriftInputs& inputs) {
     const ColumnValues& baseline = values(inputs.baseline, inputs.label->name);
     const ColumnValues& current = values(inputs.current, "prediction");
     ColumnDrift drift = inputs.label->type == data::ColumnType::numeric
-                            ? numeric_drift("prediction", baseline, current, inputs.thresholds)
-                            : categorical_drift(baseline, current, inputs.thresholds);
+                            ? numeric_drift("prediction", baseline, current, per_column)
+                            : categorical_drift(baseline, current, per_column);
     judge(std::move(drift), "prediction", "prediction", baseline, current);
   }
   report.drifted = report.enough_data && !report.drifted_columns.empty();

@@ -12,7 +12,8 @@
 //   prediction   (services) PSI of the predicted classes against the
 //                baseline's label classes (regression: decile bins).
 // A column drifts when its PSI exceeds `psi`, or when its test is
-// significant (p < p_value) with an effect above the minimum (KS D above
+// significant (p < p_value / the number of columns tested: Bonferroni's
+// correction) with an effect above the minimum (KS D above
 // `ks`; Cramér's V above `cramers_v`), or (text) when the OOV share rose by
 // more than `oov`. Too few current rows (below min_rows) is "not enough
 // data", never drift.

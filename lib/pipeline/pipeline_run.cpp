@@ -1,4 +1,5 @@
 #include <mlctl/pipeline/pipeline_run.hpp>
+#include <mlctl/pipeline/published_pipelines.hpp>
 
 #include <algorithm>
 #include <csignal>
@@ -260,7 +261,13 @@ class PipelineWorker {
   void start(const std::string& name, const StepSpec& step, StepState& state, const sigset_t& mask) {
     const StepType* type = find_step_type(step.type);
     std::map<std::string, std::string> inputs;
-    for (const auto& [input, binding] : step.inputs) inputs[input] = value_of(binding).value_or("");
+    std::map<std::string, std::string> input_runs;
+    for (const auto& [input, binding] : step.inputs) {
+      inputs[input] = value_of(binding).value_or("");
+      if (binding.kind == Binding::Kind::step_output && !m_state[binding.step].run_id.empty()) {
+        input_runs[input] = m_state[binding.step].run_id;
+      }
+    }
 
     // The cache key: what the step does and what it reads.
     Json parts = Json::object();
@@ -324,7 +331,8 @@ class PipelineWorker {
       }
     }
 
-    StepInvocation call{m_spec, step, inputs, m_run.experiment, m_run.id, m_db, m_artifacts, m_project, m_executable};
+    StepInvocation call{m_spec,  step,   inputs, input_runs, m_run.experiment, m_run.id, m_db, m_artifacts,
+                        m_project, m_executable};
     tracking::PreparedRun prepared;
     try {
       prepared = type->prepare(call);
@@ -518,6 +526,20 @@ std::string explain(const tracking::Run& step_run, const std::optional<tracking:
 }
 
 }  // namespace
+
+PipelineRequest published_request(store::Db& db, std::string_view reference) {
+  PublishedPipeline published = PublishedPipelines(db).get(reference);
+  if (!published.enabled) {
+    throw Error(ErrorKind::invalid_argument, fmt::format("published pipeline {} is disabled", published.ref()),
+                fmt::format("enable it with: mlctl pipeline enable {}", published.ref()));
+  }
+  PipelineRequest request;
+  request.file = published.source;
+  request.text = published.yaml;
+  request.base_dir = published.base_dir;
+  request.published = published.ref();
+  return request;
+}
 
 tracking::PreparedRun prepare_pipeline_run(const PipelineRequest& request, const store::ProjectPaths& project,
                                            const std::string& mlctl_executable) {

@@ -40,6 +40,11 @@ struct PipelineRequest {
   std::string default_experiment = "Default";
 };
 
+// A run request for a published pipeline (NAME or NAME:VERSION): its
+// stored text and original directory. Throws Error(not_found), and
+// Error(invalid_argument) for a disabled version.
+PipelineRequest published_request(store::Db& db, std::string_view reference);
+
 // Validates the pipeline (every problem at once, with positions) and
 // builds its run, storing nothing. Throws as parse_pipeline.
 tracking::PreparedRun prepare_pipeline_run(const PipelineRequest& request, const store::ProjectPaths& project,

@@ -216,6 +216,10 @@ tracking::PreparedRun prepare_register(const StepInvocation& call) {
   }
   std::string command = fmt::format("{} model register --name {} --path {}", mlctl_prefix(call), shell_quote(name),
                                     shell_quote(path_input(call, required_input(call, "model"))));
+  // The step that made the model: its datasets and metrics become lineage.
+  if (auto producer = call.input_runs.find("model"); producer != call.input_runs.end()) {
+    command += " --lineage-run " + shell_quote(producer->second);
+  }
   std::string alias = body["alias"] && body["alias"].IsScalar() ? body["alias"].Scalar() : "";
   if (auto input = call.inputs.find("alias"); input != call.inputs.end()) alias = input->second;
   if (!alias.empty()) command += " --alias " + shell_quote(alias);

@@ -26,6 +26,8 @@ struct StepInvocation {
   // Input name -> its value: literal text, or an absolute path (a file, or
   // a folder of an upstream step's output), or a dataset/model reference.
   std::map<std::string, std::string> inputs;
+  // Input name -> the run of the step whose output it is (lineage).
+  std::map<std::string, std::string> input_runs;
   std::string experiment;
   std::string parent_run_id;
   store::Db& db;

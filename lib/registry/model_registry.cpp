@@ -226,6 +226,13 @@ RegisterResult ModelRegistry::register_model(const RegisterRequest& request) {
     }
     model.source_path = request.source_label ? *request.source_label : source.lexically_normal().string();
     if (request.metrics.is_object()) model.metrics = request.metrics;
+    if (request.lineage_run) {
+      run = tracking::RunStore(m_db).get(*request.lineage_run);
+      model.source_run = run->id;
+      if (!request.metrics.is_object()) {
+        for (const auto& [key, point] : run->metrics) model.metrics[key] = point.value;
+      }
+    }
   }
   std::sort(model.files.begin(), model.files.end(), [](const ModelFile& a, const ModelFile& b) { return a.path < b.path; });
 

@@ -98,6 +98,9 @@ struct RegisterRequest {
   std::optional<std::string> alias;
   Json metrics = nullptr;  // for a path: metrics to record (an imported package's)
   std::optional<std::string> source_label;  // recorded as source_path instead of `path`
+  // For a path: the run that produced it (a pipeline's train step), whose
+  // datasets, metrics and id become the version's lineage.
+  std::optional<std::string> lineage_run;
 };
 
 struct RegisterResult {

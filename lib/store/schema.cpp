@@ -261,6 +261,34 @@ CREATE INDEX deployments_model ON deployments(model_version_id);
 CREATE INDEX deployments_service ON deployments(service);
 )sql";
 
+// Version 8: drift monitors of services and what each check found and did
+// (the retraining pipeline run it started, if any).
+constexpr std::string_view k_v8_monitors = R"sql(
+CREATE TABLE monitors (
+  name TEXT PRIMARY KEY,
+  service TEXT NOT NULL,
+  pipeline TEXT NOT NULL,
+  overrides TEXT NOT NULL DEFAULT '[]',
+  thresholds TEXT NOT NULL DEFAULT '{}',
+  data TEXT NOT NULL DEFAULT '',
+  created_at REAL NOT NULL,
+  checked_until REAL
+) WITHOUT ROWID;
+CREATE TABLE monitor_checks (
+  id INTEGER PRIMARY KEY,
+  monitor TEXT NOT NULL REFERENCES monitors(name) ON DELETE CASCADE,
+  checked_at REAL NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('no_drift', 'drift', 'not_enough_data')),
+  rows INTEGER NOT NULL,
+  drifted_columns TEXT NOT NULL DEFAULT '[]',
+  drift_run_id TEXT NOT NULL,
+  pipeline_run_id TEXT,
+  pipeline_status TEXT,
+  action TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX monitor_checks_monitor ON monitor_checks(monitor, id);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& project_migrations() {
@@ -272,6 +300,7 @@ const std::vector<Migration>& project_migrations() {
       {5, k_v5_file_hashes},
       {6, k_v6_published_pipelines},
       {7, k_v7_services},
+      {8, k_v8_monitors},
   };
   return migrations;
 }

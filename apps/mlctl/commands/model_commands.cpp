@@ -64,7 +64,7 @@ void predict(CommandEnv& env, const PredictOptions& options) {
 }
 
 struct RegisterOptions {
-  std::string name, run, artifact = "outputs/model", path, format = "mlctl", schema, description, alias;
+  std::string name, run, artifact = "outputs/model", path, format = "mlctl", schema, description, alias, lineage_run;
   std::vector<std::string> tags;
 };
 
@@ -86,6 +86,7 @@ void register_model(CommandEnv& env, const RegisterOptions& options) {
   request.description = options.description;
   request.tags = parse_key_values(options.tags, "--tag");
   if (!options.alias.empty()) request.alias = options.alias;
+  if (!options.lineage_run.empty()) request.lineage_run = options.lineage_run;
   registry::ModelRegistry models(context.db(), context.artifacts());
   registry::RegisterResult result = models.register_model(request);
   if (!result.created) {
@@ -249,6 +250,8 @@ void register_model_commands(CLI::App& app, CommandEnv& env) {
   register_command->add_option("--run", reg->run, "The run whose artifacts hold the model");
   register_command->add_option("--artifact", reg->artifact, "The run's artifact path of the model (default outputs/model)");
   register_command->add_option("--path", reg->path, "A model directory or file instead of a run");
+  register_command->add_option("--lineage-run", reg->lineage_run,
+                               "With --path: the run that made it (its datasets, metrics and id are recorded)");
   register_command->add_option("--format", reg->format, "mlctl (a model directory, the default) or torchscript")
       ->check(CLI::IsMember({"mlctl", "torchscript"}));
   register_command->add_option("--schema", reg->schema, "JSON schema of the inputs (see model schema); required for torchscript");

@@ -4,8 +4,11 @@
 #include <fmt/format.h>
 
 #include <mlctl/core/error.hpp>
+#include <mlctl/core/process.hpp>
 #include <mlctl/monitoring/drift_check.hpp>
+#include <mlctl/monitoring/monitors.hpp>
 #include <mlctl/monitoring/service_stats.hpp>
+#include <mlctl/pipeline/pipeline_run.hpp>
 #include <mlctl/serving/service_control.hpp>
 #include <mlctl/serving/service_store.hpp>
 
@@ -91,6 +94,80 @@ void register_monitor_commands(CLI::App& app, CommandEnv& env) {
                "mlctl monitor drift --service churn-api --since 24h\n"
                "  mlctl monitor drift --data churn:2 --baseline churn:1 --threshold psi=0.1");
   drift->callback([&env, options] { check_drift(env, *options); });
+
+  struct CreateOptions {
+    std::string name, service, pipeline, data;
+    std::vector<std::string> sets, thresholds;
+    int min_rows = -1;
+  };
+  auto create_options = std::make_shared<CreateOptions>();
+  auto* create = group->add_subcommand("create", "Watch a service for drift and retrain with a published pipeline when it drifts");
+  create->add_option("--name", create_options->name, "Monitor name")->required();
+  create->add_option("--service", create_options->service, "The service to watch")->required();
+  create->add_option("--pipeline", create_options->pipeline, "Published retraining pipeline: NAME or NAME:VERSION")->required();
+  create->add_option("--data", create_options->data,
+                     "Labelled dataset NAME: its newest version is the pipeline's data and holdout when retraining");
+  add_repeatable(*create, "--set", create_options->sets, "param=value for the pipeline's runs");
+  add_repeatable(*create, "--threshold", create_options->thresholds, "KEY=VALUE, as for monitor drift");
+  create->add_option("--min-rows", create_options->min_rows, "Rows of new traffic a check needs to judge (default 30)");
+  set_examples(*create,
+               "mlctl monitor create --name churn-drift --service churn-api --pipeline retrain --data churn-labelled "
+               "--set trials=4");
+  create->callback([&env, create_options] {
+    auto& context = env.context();
+    serving::ServiceStore(context.db()).get(create_options->service);
+    pipeline::published_request(context.db(), create_options->pipeline);  // exists and is enabled
+    monitoring::Monitor monitor;
+    monitor.name = create_options->name;
+    monitor.service = create_options->service;
+    monitor.pipeline = create_options->pipeline;
+    monitor.overrides = create_options->sets;
+    monitor.data = create_options->data;
+    for (const auto& threshold : create_options->thresholds) monitoring::set_threshold(monitor.thresholds, threshold);
+    if (create_options->min_rows >= 0) monitor.thresholds.min_rows = std::size_t(create_options->min_rows);
+    env.print(monitoring::to_json(monitoring::MonitorStore(context.db()).create(monitor)));
+  });
+
+  auto name = std::make_shared<std::string>();
+  auto* check = group->add_subcommand("check", "Check for drift since the last check; on drift, run the retraining pipeline");
+  check->add_option("name", *name, "Monitor name")->required();
+  set_examples(*check, "mlctl monitor check churn-drift   # from cron, a Makefile or a CI schedule");
+  check->callback([&env, name] {
+    monitoring::MonitorCheck result = monitoring::check_monitor(env.context(), *name, current_executable());
+    env.print(monitoring::to_json(result));
+    if (result.outcome == "drift") {
+      env.warn(fmt::format("drift in {}; {}", fmt::join(result.drifted_columns, ", "), result.action));
+      if (result.pipeline_status != "completed") env.exit_code = 1;
+    } else {
+      env.note(fmt::format("{}: {}", result.outcome, result.action));
+    }
+  });
+
+  auto* list = group->add_subcommand("list", "List monitors");
+  list->callback([&env] {
+    Json rows = Json::array();
+    for (const auto& monitor : monitoring::MonitorStore(env.context().db()).list()) rows.push_back(monitoring::to_json(monitor));
+    env.print(rows, {{{"Name", "name"}, {"Service", "service"}, {"Pipeline", "pipeline"}, {"Checked until", "checked_until"}}});
+  });
+
+  auto* show = group->add_subcommand("show", "Show a monitor");
+  show->add_option("name", *name, "Monitor name")->required();
+  show->callback([&env, name] { env.print(monitoring::to_json(monitoring::MonitorStore(env.context().db()).get(*name))); });
+
+  auto* history = group->add_subcommand("history", "What each check of a monitor found and did");
+  history->add_option("name", *name, "Monitor name")->required();
+  history->callback([&env, name] {
+    Json rows = Json::array();
+    for (const auto& check : monitoring::MonitorStore(env.context().db()).history(*name)) rows.push_back(monitoring::to_json(check));
+    env.print(rows, {{{"Checked at", "checked_at"}, {"Outcome", "outcome"}, {"Rows", "rows"}, {"Action", "action"}}});
+  });
+
+  auto* remove = group->add_subcommand("delete", "Delete a monitor and its history");
+  remove->add_option("name", *name, "Monitor name")->required();
+  remove->callback([&env, name] {
+    monitoring::MonitorStore(env.context().db()).remove(*name);
+    env.print({{"name", *name}, {"deleted", true}});
+  });
 }
 
 void register_service_stats_command(CLI::App& service, CommandEnv& env) {

@@ -71,16 +71,8 @@ void run(CommandEnv& env, const RunOptions& options) {
   }
   request.file = options.file;
   if (!options.published.empty()) {
-    pipeline::PublishedPipeline published = pipeline::PublishedPipelines(context.db()).get(options.published);
-    if (!published.enabled) {
-      throw Error(ErrorKind::invalid_argument, fmt::format("published pipeline {} is disabled", published.ref()),
-                  fmt::format("enable it with: mlctl pipeline enable {}", published.ref()));
-    }
-    request.file = published.source;
-    request.text = published.yaml;
-    request.base_dir = published.base_dir;
-    request.published = published.ref();
-    env.note(fmt::format("running published pipeline {}", published.ref()));
+    request = pipeline::published_request(context.db(), options.published);
+    env.note(fmt::format("running published pipeline {}", *request.published));
   }
   request.overrides = options.sets;
   if (!options.experiment.empty()) request.experiment = options.experiment;
