@@ -534,3 +534,67 @@ TEST_CASE("cli monitor drift: served traffic against the training data, and serv
   CHECK(stats["latency_ms"]["p99"].is_number());
   CHECK(stats["predictions"]["benign"]["count"].get<int>() + stats["predictions"]["malignant"]["count"].get<int>() == 774);
 }
+
+TEST_CASE("cli monitor check: one retraining run per detected drift, none without drift",
+          "[cli][service][monitoring][torch]") {
+  ProjectFixture project;
+  project.json({"data", "register", "--name", "churn", "--path", churn_csv(), "--label", "diagnosis"});
+  auto trained = project.mlctl({"experiment", "submit", "-f", (source_dir() / "examples" / "churn" / "train.yml").string(),
+                                "--set", "device=cpu", "--set", "data.train=azureml:churn:1", "-o", "json"});
+  REQUIRE(trained.exit_code == 0);
+  project.json({"model", "register", "--name", "churn", "--run", Json::parse(trained.out)["id"].get<std::string>()});
+  ServiceGuard guard{project, "api"};
+  create_service(project, {"--name", "api", "--model", "churn:1"});
+  // A stand-in retraining pipeline: it records the parameter it was given.
+  write_text(project / "retrain.yml",
+             "type: pipeline\ninputs:\n  reason: none\njobs:\n  note:\n    command: echo ${{inputs.r}} > ${{outputs.o}}/why.txt\n"
+             "    inputs:\n      r: ${{parent.inputs.reason}}\n    outputs:\n      o: {type: uri_folder}\n");
+  project.json({"pipeline", "publish", "-f", "retrain.yml", "--name", "retrain"});
+  project.json({"monitor", "create", "--name", "watch", "--service", "api", "--pipeline", "retrain", "--set",
+                "reason=drift"});
+  auto pipeline_runs = [&] { return project.json({"run", "list", "--filter", "kind = 'pipeline'", "--query", "length(@)"}); };
+  auto send_shifted = [&](std::size_t rows) {
+    Json shifted = churn_rows(rows);
+    for (auto& row : shifted["data"]) {
+      for (std::size_t c = 0; c < 10; ++c) row[c] = row[c].get<double>() * 1.5;
+    }
+    project.json({"service", "run", "--name", "api", "--input", shifted.dump()});
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  };
+
+  project.json({"service", "run", "--name", "api", "--input-file", churn_csv()});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Json calm = project.json({"monitor", "check", "watch"});
+  CHECK(calm["outcome"] == "no_drift");
+  CHECK(calm["pipeline_run_id"] == nullptr);
+  CHECK(pipeline_runs() == 0);
+
+  send_shifted(100);
+  auto first = project.mlctl({"monitor", "check", "watch", "-o", "json"});
+  REQUIRE(first.exit_code == 0);
+  Json drift = Json::parse(first.out);
+  CHECK(drift["outcome"] == "drift");
+  CHECK(drift["rows"] == 100);  // only the traffic since the last check
+  CHECK(drift["pipeline_status"] == "completed");
+  CHECK(pipeline_runs() == 1);
+  Json run = project.json({"run", "show", drift["pipeline_run_id"].get<std::string>()});
+  CHECK(run["tags"]["mlctl.monitor"] == "watch");
+
+  // The same drift is not handled twice: no new traffic, nothing to judge.
+  CHECK(project.json({"monitor", "check", "watch"})["outcome"] == "not_enough_data");
+  CHECK(pipeline_runs() == 1);
+
+  // New shifted traffic is a new detection.
+  send_shifted(60);
+  CHECK(project.json({"monitor", "check", "watch"})["outcome"] == "drift");
+  CHECK(pipeline_runs() == 2);
+  Json history = project.json({"monitor", "history", "watch"});
+  REQUIRE(history.size() == 4);
+  CHECK(history[0]["outcome"] == "no_drift");
+  CHECK(history[1]["outcome"] == "drift");
+  CHECK(history[2]["outcome"] == "not_enough_data");
+  CHECK(history[3]["outcome"] == "drift");
+  CHECK(project.json({"monitor", "list"}).size() == 1);
+  project.json({"monitor", "delete", "watch"});
+  CHECK(project.mlctl({"monitor", "show", "watch"}).exit_code == 3);
+}
