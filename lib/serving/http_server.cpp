@@ -59,6 +59,11 @@ struct Connection {
   bool peer_closed = false;
   bool sent_continue = false;
   bool writing = false;  // EPOLLOUT is registered
+  // Answered with "Connection: close": our side is shut, and what the
+  // client still sends is read and dropped until it closes (closing at once
+  // with unread bytes would reset the connection and could destroy the
+  // answer before the client reads it, e.g. a 413 sent mid-upload).
+  bool draining = false;
   double last_active = 0;
   int error_status = 0;  // a request the server answers itself, after the round
   std::string error_message;
@@ -339,8 +344,15 @@ struct HttpServer::Loop {
     conn.out_sent = 0;
     if (conn.writing) modify(conn.fd, EPOLLIN | EPOLLRDHUP);
     conn.writing = false;
-    if (conn.close_after_write || (conn.peer_closed && conn.in.empty())) {
+    if (conn.peer_closed && (conn.in.empty() || conn.close_after_write)) {
       close_connection(&conn);
+      return false;
+    }
+    if (conn.close_after_write) {
+      ::shutdown(conn.fd, SHUT_WR);
+      conn.draining = true;
+      conn.in.clear();
+      conn.last_active = now_seconds();
       return false;
     }
     return true;
@@ -369,6 +381,14 @@ struct HttpServer::Loop {
       Connection& conn = *it->second;
       if (events[i].events & EPOLLOUT) {
         if (!flush(conn)) continue;
+      }
+      if (conn.draining) {
+        char sink[65536];
+        ssize_t n;
+        while ((n = ::read(fd, sink, sizeof sink)) > 0) {
+        }
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) close_connection(&conn);
+        continue;
       }
       // A connection with requests in the round is read only after the
       // round: its buffer holds the requests' bytes.
@@ -447,7 +467,9 @@ struct HttpServer::Loop {
     std::vector<Connection*> idle;
     for (auto& [fd, conn] : connections) {
       const bool quiet = conn->in.empty() && conn->out.empty();
-      if ((stopping && quiet) || now - conn->last_active > server.m_options.idle_timeout_seconds) {
+      // A draining client gets two seconds to read the answer and close.
+      const double limit = conn->draining ? 2.0 : server.m_options.idle_timeout_seconds;
+      if ((stopping && quiet && !conn->draining) || now - conn->last_active > limit) {
         idle.push_back(conn.get());
       }
     }

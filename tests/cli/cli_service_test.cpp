@@ -449,9 +449,11 @@ TEST_CASE("cli service: a model package serves in the foreground as its Dockerfi
                         ">foreground.out 2>foreground.err & echo $! > foreground.pid",
                         packaged));
   Json shown;
-  for (int i = 0; i < 100; ++i) {
-    shown = box.json({"service", "show", "churn"});
-    if (shown["state"] == "running") break;
+  for (int i = 0; i < 150; ++i) {
+    // The record appears once the background process has written it.
+    auto show = box.mlctl({"service", "show", "churn", "-o", "json"});
+    if (show.exit_code == 0) shown = Json::parse(show.out);
+    if (shown.is_object() && shown["state"] == "running") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   REQUIRE(shown["state"] == "running");
