@@ -535,6 +535,17 @@ TEST_CASE("cli monitor drift: served traffic against the training data, and serv
   CHECK(stats["rows"] == 774);
   CHECK(stats["latency_ms"]["p99"].is_number());
   CHECK(stats["predictions"]["benign"]["count"].get<int>() + stats["predictions"]["malignant"]["count"].get<int>() == 774);
+
+  // The served rows as CSV, to be labelled and registered as new data.
+  Json exported = project.json({"service", "export", "watched", "--output", "served.csv"});
+  CHECK(exported["rows"] == 774);
+  auto table = mlctl::data::read_csv(project / "served.csv");
+  CHECK(table.row_count() == 774);
+  CHECK(table.column_count() == 31);
+  CHECK(table.columns.back().name() == "prediction");
+  CHECK(table.columns.front().name() == "mean_radius");
+  CHECK(std::stod(std::string(table.cell(0, 0))) == churn_rows(1)["data"][0][0].get<double>());  // served first
+  CHECK((table.cell(0, 30) == "benign" || table.cell(0, 30) == "malignant"));
 }
 
 TEST_CASE("cli monitor check: one retraining run per detected drift, none without drift",

@@ -4,9 +4,13 @@
 #include <fmt/format.h>
 
 #include <mlctl/core/error.hpp>
+#include <mlctl/core/clock.hpp>
 #include <mlctl/core/process.hpp>
 #include <mlctl/monitoring/drift_check.hpp>
+#include <mlctl/core/files.hpp>
 #include <mlctl/monitoring/monitors.hpp>
+#include <mlctl/monitoring/request_export.hpp>
+#include <mlctl/registry/model_registry.hpp>
 #include <mlctl/monitoring/service_stats.hpp>
 #include <mlctl/pipeline/pipeline_run.hpp>
 #include <mlctl/serving/service_control.hpp>
@@ -171,6 +175,35 @@ void register_monitor_commands(CLI::App& app, CommandEnv& env) {
 }
 
 void register_service_stats_command(CLI::App& service, CommandEnv& env) {
+  struct ExportOptions {
+    std::string name, output, since;
+  };
+  auto export_options = std::make_shared<ExportOptions>();
+  auto* exporter = service.add_subcommand(
+      "export", "Write the served rows (inputs and predictions) as CSV, to label and register as new data");
+  exporter->add_option("name", export_options->name, "Service name")->required();
+  exporter->add_option("--output", export_options->output, "The CSV file to write")->required();
+  exporter->add_option("--since", export_options->since, "Only the last 90s, 30m, 2h, 7d...");
+  set_examples(*exporter,
+               "mlctl service export churn-api --output served.csv --since 7d\n"
+               "  (add the labels, then) mlctl data register --name churn-new --path served.csv --label diagnosis");
+  exporter->callback([&env, export_options] {
+    auto& context = env.context();
+    serving::Service service = serving::ServiceStore(context.db()).get(export_options->name);
+    registry::ModelVersion model = registry::ModelRegistry(context.db(), context.artifacts()).get(service.model());
+    std::vector<data::ColumnSchema> inputs;
+    for (const Json& input : model.schema.value("inputs", Json::array())) {
+      inputs.push_back({input.at("name").get<std::string>(), data::parse_column_type(input.at("type").get<std::string>())});
+    }
+    std::optional<double> from;
+    if (!export_options->since.empty()) from = unix_now() - monitoring::parse_duration(export_options->since, "--since");
+    std::size_t rows = 0;
+    std::string csv = monitoring::requests_to_csv(
+        serving::ServiceFiles::of(context.project(), service.name).requests, inputs, from, rows);
+    write_file_atomic(export_options->output, csv);
+    env.print({{"service", service.name}, {"rows", rows}, {"output", export_options->output}});
+  });
+
   auto name = std::make_shared<std::string>();
   auto since = std::make_shared<std::string>();
   auto window = std::make_shared<std::string>("1h");
