@@ -20,6 +20,23 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 std::filesystem::path make_temp_directory(std::string_view prefix,
                                           const std::filesystem::path& parent = {});
 
+// A fresh temporary directory (make_temp_directory) removed with all it
+// holds when this goes out of scope.
+class ScratchDirectory {
+ public:
+  explicit ScratchDirectory(std::string_view prefix = "mlctl-") : m_path(make_temp_directory(prefix)) {}
+  ~ScratchDirectory() {
+    std::error_code ec;
+    std::filesystem::remove_all(m_path, ec);
+  }
+  ScratchDirectory(const ScratchDirectory&) = delete;
+  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
+  const std::filesystem::path& path() const { return m_path; }
+
+ private:
+  std::filesystem::path m_path;
+};
+
 // "ENOENT"-style text for errno values, for messages.
 std::string errno_text(int error_number);
 

@@ -19,14 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct ScratchDirectory {
-  fs::path path = make_temp_directory("mlctl-eval-");
-  ~ScratchDirectory() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 
 }  // namespace
 
@@ -82,12 +74,12 @@ std::optional<registry::ModelVersion> find_model(registry::ModelRegistry& models
 ModelScoring score_model(registry::ModelRegistry& models, const registry::ModelVersion& model,
                          const data::CsvTable& table) {
   // An unregistered model directory is scored where it is.
-  ScratchDirectory scratch;
-  fs::path model_dir = scratch.path;
+  ScratchDirectory scratch("mlctl-eval-");
+  fs::path model_dir = scratch.path();
   if (model.version == 0 && model.source_path) {
     model_dir = *model.source_path;
   } else {
-    models.materialize(model, scratch.path);
+    models.materialize(model, scratch.path());
   }
   ModelScoring result;
   Backend::get();  // loading libtorch (~0.6 s once) is not per-row latency

@@ -23,14 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct ScratchDirectory {
-  fs::path path = make_temp_directory("mlctl-drift-");
-  ~ScratchDirectory() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 void add_value(ColumnValues& column, const Json& value) {
   if (value.is_null()) {
     ++column.missing;
@@ -122,9 +114,9 @@ DriftResult check_drift(store::Context& context, const DriftRequest& request) {
     }
     if (model->format == "mlctl") {
       // The model's own vocabulary for text columns (no torch needed).
-      ScratchDirectory scratch;
-      models.materialize(*model, scratch.path);
-      preprocessor = train::Preprocessor::from_json(Json::parse(read_file(scratch.path / "preprocessor.json")));
+      ScratchDirectory scratch("mlctl-drift-");
+      models.materialize(*model, scratch.path());
+      preprocessor = train::Preprocessor::from_json(Json::parse(read_file(scratch.path() / "preprocessor.json")));
     }
     result.current = fmt::format("service {}", service.name);
   }

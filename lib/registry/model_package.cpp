@@ -16,14 +16,6 @@ namespace fs = std::filesystem;
 
 constexpr int k_package_version = 1;
 
-struct ScratchDirectory {
-  fs::path path = make_temp_directory("mlctl-package-");
-  ~ScratchDirectory() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 bool is_tar(const fs::path& path) { return path.extension() == ".tar"; }
 
 std::string readme(const ModelVersion& model, const Json& manifest) {
@@ -104,8 +96,8 @@ fs::path package_model(ModelRegistry& models, const ModelVersion& model, const f
   if (fs::exists(output, ec)) {
     throw Error(ErrorKind::already_exists, fmt::format("'{}' exists; give a new path for the package", output.string()));
   }
-  ScratchDirectory scratch;
-  models.materialize(model, scratch.path / "model");
+  ScratchDirectory scratch("mlctl-package-");
+  models.materialize(model, scratch.path() / "model");
   Json manifest = Json::object();
   manifest["format"] = "mlctl.package";
   manifest["version"] = k_package_version;
@@ -136,7 +128,7 @@ fs::path package_model(ModelRegistry& models, const ModelVersion& model, const f
   entries.push_back({"package.json", manifest.dump(2) + "\n"});
   entries.push_back({"README.md", readme(model, manifest)});
   entries.push_back({"Dockerfile", package_dockerfile(model)});
-  for (const auto& file : model.files) entries.push_back({"model/" + file.path, read_file(scratch.path / "model" / file.path)});
+  for (const auto& file : model.files) entries.push_back({"model/" + file.path, read_file(scratch.path() / "model" / file.path)});
   if (is_tar(output)) {
     write_tar(output, entries);
   } else {
@@ -152,14 +144,14 @@ fs::path package_model(ModelRegistry& models, const ModelVersion& model, const f
 RegisterResult import_package(ModelRegistry& models, const fs::path& package, const std::optional<std::string>& name) {
   std::error_code ec;
   if (!fs::exists(package, ec)) throw Error(ErrorKind::not_found, fmt::format("package '{}' does not exist", package.string()));
-  ScratchDirectory scratch;
+  ScratchDirectory scratch("mlctl-package-");
   fs::path root = package;
   if (!fs::is_directory(package, ec)) {
     for (const auto& entry : read_tar(package)) {
-      fs::create_directories((scratch.path / entry.name).parent_path());
-      write_file_atomic(scratch.path / entry.name, entry.content);
+      fs::create_directories((scratch.path() / entry.name).parent_path());
+      write_file_atomic(scratch.path() / entry.name, entry.content);
     }
-    root = scratch.path;
+    root = scratch.path();
   }
   if (!fs::is_regular_file(root / "package.json", ec)) {
     throw Error(ErrorKind::parse, fmt::format("{}: not an mlctl model package (no package.json)", package.string()));
@@ -196,16 +188,16 @@ RegisterResult import_package(ModelRegistry& models, const fs::path& package, co
   request.metrics = model.value("metrics", Json::object());
   request.description = model.value("description", "");
   // Only the files the manifest lists (and checked above) are registered.
-  ScratchDirectory listed;
+  ScratchDirectory listed("mlctl-package-");
   for (const auto& file : manifest.at("files")) {
     std::string path = file.at("path").get<std::string>();
-    fs::create_directories((listed.path / path).parent_path());
-    fs::copy_file(root / "model" / path, listed.path / path, fs::copy_options::overwrite_existing);
+    fs::create_directories((listed.path() / path).parent_path());
+    fs::copy_file(root / "model" / path, listed.path() / path, fs::copy_options::overwrite_existing);
   }
   if (request.format == "torchscript") {
-    request.path = listed.path / manifest.at("files").at(0).at("path").get<std::string>();
+    request.path = listed.path() / manifest.at("files").at(0).at("path").get<std::string>();
   } else {
-    request.path = listed.path;
+    request.path = listed.path();
   }
   const Json tags = model.value("tags", Json::object());
   for (const auto& [key, value] : tags.items()) request.tags.emplace_back(key, value.get<std::string>());

@@ -38,7 +38,7 @@ std::shared_ptr<const ScoringModel> ScoringModel::load(const registry::ModelVers
     result->m_softmax = result->m_classification;
     const auto outputs_per_row = std::int64_t(result->m_classification ? result->m_classes.size() : 1);
     result->m_network = backend.load_model(
-        {{"format", "torchscript"}, {"file", (files_dir / model.files.front().path).string()}, {"outputs", outputs_per_row}});
+        {{"format", "torchscript"}, {"file", (files_dir / model.files.front().path).string()}, {"outputs", outputs_per_row}, {"threads", 1}});
     return result;
   }
   result->m_preprocessor = train::Preprocessor::from_json(Json::parse(read_file(files_dir / "preprocessor.json")));
@@ -47,7 +47,7 @@ std::shared_ptr<const ScoringModel> ScoringModel::load(const registry::ModelVers
   result->m_classification = preprocessor.classification();
   result->m_classes = preprocessor.class_names();
   result->m_label = preprocessor.label();
-  result->m_network = backend.load_model({{"format", "mlctl"}, {"model_dir", files_dir.string()}});
+  result->m_network = backend.load_model({{"format", "mlctl"}, {"model_dir", files_dir.string()}, {"threads", 1}});
   return result;
 }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <utility>
 
 #include <mlctl/core/backend_abi.h>
 #include <mlctl/core/error.hpp>
@@ -43,10 +44,12 @@ MlctlBackendResult* failure(const std::string& kind, const std::string& message)
   return result;
 }
 
-template <typename Fn>
-MlctlBackendResult* guarded(Fn&& fn) {
+// Runs `fn`, turning what it throws into a failure result; a success is
+// `on_success(fn())`.
+template <typename Fn, typename OnSuccess>
+MlctlBackendResult* guarded(Fn&& fn, OnSuccess&& on_success) {
   try {
-    return success(fn());
+    return on_success(fn());
   } catch (const mlctl::Error& error) {
     return failure(mlctl::to_string(error.kind()), error.what());
   } catch (const std::exception& error) {
@@ -54,6 +57,11 @@ MlctlBackendResult* guarded(Fn&& fn) {
   } catch (...) {
     return failure("internal", "unknown error in the torch backend");
   }
+}
+
+template <typename Fn>
+MlctlBackendResult* guarded(Fn&& fn) {
+  return guarded(std::forward<Fn>(fn), [](const mlctl::Json& json) { return success(json); });
 }
 
 MlctlBackendResult* describe() {
@@ -108,16 +116,13 @@ MlctlBackendResult* load_model(const char* config_json, void** handle) {
 }
 
 MlctlBackendResult* score_loaded(void* handle, const MlctlSplit* data, float* output, int64_t output_size) {
-  try {
-    static_cast<const mlctl::torch_backend::LoadedModel*>(handle)->score(*data, output, output_size);
-    return nullptr;
-  } catch (const mlctl::Error& error) {
-    return failure(mlctl::to_string(error.kind()), error.what());
-  } catch (const std::exception& error) {
-    return failure("train", error.what());
-  } catch (...) {
-    return failure("internal", "unknown error in the torch backend");
-  }
+  // NULL on success: the service's hot path allocates nothing here.
+  return guarded(
+      [&] {
+        static_cast<const mlctl::torch_backend::LoadedModel*>(handle)->score(*data, output, output_size);
+        return true;
+      },
+      [](bool) -> MlctlBackendResult* { return nullptr; });
 }
 
 void release_model(void* handle) { delete static_cast<mlctl::torch_backend::LoadedModel*>(handle); }

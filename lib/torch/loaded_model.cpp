@@ -96,6 +96,12 @@ class ScriptModel final : public LoadedModel {
                                                 data.cols, std::string(error.what_without_backtrace()).substr(0, 300)));
     }
     if (result.dim() == 1) result = result.unsqueeze(1);
+    if (result.dim() != 2 || result.size(0) != data.rows || result.size(1) != m_outputs) {
+      throw Error(ErrorKind::train,
+                  fmt::format("the TorchScript module returned shape [{}] for {} rows; expected [{}, {}] (one column "
+                              "per class in the schema's outputs.classes, or one for regression)",
+                              fmt::join(result.sizes(), ", "), data.rows, data.rows, m_outputs));
+    }
     check_output(result, data, m_outputs, output_size);
     std::memcpy(output, result.data_ptr<float>(), std::size_t(data.rows * m_outputs) * sizeof(float));
   }
@@ -108,9 +114,10 @@ class ScriptModel final : public LoadedModel {
 }  // namespace
 
 std::unique_ptr<LoadedModel> load_model(const Json& config) {
-  // One intra-op thread: the service scores small batches from several
-  // threads of its own, and a pool per call would only add hand-offs.
-  at::set_num_threads(config.value("threads", 1));
+  // The service asks for one intra-op thread: it scores small batches from
+  // several threads of its own, and a pool per call would only add
+  // hand-offs. Batch scoring keeps libtorch's default.
+  if (config.contains("threads")) at::set_num_threads(config.at("threads").get<int>());
   const std::string format = config.value("format", "mlctl");
   if (format == "mlctl") return std::make_unique<BuiltinModel>(config.at("model_dir").get<std::string>());
   if (format == "torchscript") {

@@ -20,6 +20,7 @@
 #include <mlctl/serving/http_client.hpp>
 
 #include "cli/cli_fixture.hpp"
+#include "support/local_socket.hpp"
 
 using namespace mlctl::testing;
 using mlctl::Json;
@@ -70,19 +71,18 @@ Json churn_rows(std::size_t rows) {
   return {{"data", data}};
 }
 
+// churn_rows with the ten mean_* measurements 1.5 times larger: traffic
+// from another population.
+Json shifted_rows(std::size_t rows) {
+  Json shifted = churn_rows(rows);
+  for (auto& row : shifted["data"]) {
+    for (std::size_t c = 0; c < 10; ++c) row[c] = row[c].get<double>() * 1.5;
+  }
+  return shifted;
+}
+
 std::string error_message(const HttpReply& reply) { return Json::parse(reply.body)["error"]["message"]; }
 
-int raw_connect(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(std::uint16_t(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  timeval timeout{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  return fd;
-}
 
 }  // namespace
 
@@ -355,7 +355,7 @@ TEST_CASE("cli service: a killed server shows as dead and comes back; stop finis
 
   // Graceful stop: a request whose body is still arriving is finished.
   std::string body = churn_rows(1).dump();
-  int fd = raw_connect(api.port);
+  int fd = connect_local(api.port);
   std::string head = fmt::format("POST /score HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.size());
   std::string first_half = head + body.substr(0, body.size() / 2);
   REQUIRE(::send(fd, first_half.data(), first_half.size(), 0) == ssize_t(first_half.size()));
@@ -504,13 +504,9 @@ TEST_CASE("cli monitor drift: served traffic against the training data, and serv
   CHECK(run["tags"]["mlctl.drift"] == "none");
   CHECK(run["metrics"].contains("mean_radius.psi"));
 
-  // Shifted traffic: the first ten columns scaled by 1.5.
-  Json shifted = churn_rows(200);
-  for (auto& row : shifted["data"]) {
-    for (std::size_t c = 0; c < 10; ++c) row[c] = row[c].get<double>() * 1.5;
-  }
+  // Shifted traffic.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  project.json({"service", "run", "--name", "watched", "--input", shifted.dump()});
+  project.json({"service", "run", "--name", "watched", "--input", shifted_rows(200).dump()});
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   auto drifted = project.mlctl({"monitor", "drift", "--service", "watched", "--since", "1s", "-o", "json"});
   CHECK(drifted.exit_code == 1);
@@ -567,11 +563,7 @@ TEST_CASE("cli monitor check: one retraining run per detected drift, none withou
                 "reason=drift"});
   auto pipeline_runs = [&] { return project.json({"run", "list", "--filter", "kind = 'pipeline'", "--query", "length(@)"}); };
   auto send_shifted = [&](std::size_t rows) {
-    Json shifted = churn_rows(rows);
-    for (auto& row : shifted["data"]) {
-      for (std::size_t c = 0; c < 10; ++c) row[c] = row[c].get<double>() * 1.5;
-    }
-    project.json({"service", "run", "--name", "api", "--input", shifted.dump()});
+    project.json({"service", "run", "--name", "api", "--input", shifted_rows(rows).dump()});
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   };
 

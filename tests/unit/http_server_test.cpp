@@ -19,6 +19,8 @@
 #include <mlctl/serving/http_client.hpp>
 #include <mlctl/serving/http_server.hpp>
 
+#include "support/local_socket.hpp"
+
 using namespace mlctl::serving;
 
 namespace {
@@ -56,17 +58,6 @@ struct RunningServer {
   }
 };
 
-int connect_to(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(std::uint16_t(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  return fd;
-}
 
 void send_all(int fd, std::string_view text) { REQUIRE(::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == ssize_t(text.size())); }
 
@@ -100,7 +91,7 @@ TEST_CASE("http server: keep-alive requests and the blocking client", "[serving]
 
 TEST_CASE("http server: pipelined requests are answered in order", "[serving][http]") {
   RunningServer running({});
-  int fd = connect_to(running.server.port());
+  int fd = mlctl::testing::connect_local(running.server.port());
   send_all(fd, "POST /a HTTP/1.1\r\nContent-Length: 1\r\n\r\n1POST /b HTTP/1.1\r\nContent-Length: 2\r\n\r\n22"
                "GET /c HTTP/1.1\r\n\r\n");
   std::string answers = read_until(fd, "HTTP/1.1 200", 3);
@@ -115,7 +106,7 @@ TEST_CASE("http server: pipelined requests are answered in order", "[serving][ht
 
 TEST_CASE("http server: 100-continue, then the body", "[serving][http]") {
   RunningServer running({});
-  int fd = connect_to(running.server.port());
+  int fd = mlctl::testing::connect_local(running.server.port());
   send_all(fd, "POST /up HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
   CHECK(read_until(fd, "\r\n\r\n").rfind("HTTP/1.1 100 Continue\r\n\r\n", 0) == 0);
   send_all(fd, "hello");
@@ -129,7 +120,7 @@ TEST_CASE("http server: the server's own answers to bad requests", "[serving][ht
   options.max_header_bytes = 200;
   RunningServer running(options);
   auto answer = [&](const std::string& request) {
-    int fd = connect_to(running.server.port());
+    int fd = mlctl::testing::connect_local(running.server.port());
     send_all(fd, request);
     std::string reply = read_until(fd, "}}");
     ::close(fd);
@@ -175,7 +166,7 @@ TEST_CASE("http server: requests that arrive together are handled as one round",
 TEST_CASE("http server: stop finishes a request in flight and refuses new connections", "[serving][http]") {
   auto running = std::make_unique<RunningServer>(HttpServerOptions{});
   const int port = running->server.port();
-  int fd = connect_to(port);
+  int fd = mlctl::testing::connect_local(port);
   send_all(fd, "POST /late HTTP/1.1\r\nContent-Length: 4\r\n\r\nha");
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   running->server.stop();

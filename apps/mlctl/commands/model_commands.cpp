@@ -18,15 +18,6 @@
 namespace mlctl::cli {
 namespace {
 
-// A scratch directory removed when the command ends.
-struct ScratchDirectory {
-  std::filesystem::path path = make_temp_directory("mlctl-model-");
-  ~ScratchDirectory() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
 struct PredictOptions {
   std::string run;
   std::string model;
@@ -51,10 +42,10 @@ void predict(CommandEnv& env, const PredictOptions& options) {
     if (output) write_file_atomic(*output, train::predictions_csv(scores));
   } else {
     // The model directory comes out of the artifact store verified.
-    ScratchDirectory scratch;
+    ScratchDirectory scratch("mlctl-model-");
     tracking::RunStore runs(context.db());
-    tracking::download_artifacts(runs, context.artifacts(), options.run, "outputs/model", scratch.path);
-    predictions = train::predict_csv(scratch.path / "outputs" / "model", options.input, output);
+    tracking::download_artifacts(runs, context.artifacts(), options.run, "outputs/model", scratch.path());
+    predictions = train::predict_csv(scratch.path() / "outputs" / "model", options.input, output);
   }
   if (output) {
     env.print(Json{{"rows", predictions.size()}, {"output", *output}});
