@@ -43,9 +43,12 @@ Json drift_rows(const monitoring::DriftReport& report) {
       statistic = fmt::format("psi {:.3f}, chi2 p {:.2g}, unseen {}", s.value("psi", 0.0),
                               s.value("chi_square_p_value", 1.0), s.value("unseen", 0));
     }
+    std::vector<std::string> limits;
+    for (const auto& [key, value] : column.thresholds.items()) limits.push_back(fmt::format("{} {:.3g}", key, value.get<double>()));
     rows.push_back({{"column", column.column},
                     {"kind", column.kind},
                     {"statistic", statistic},
+                    {"threshold", fmt::format("{}", fmt::join(limits, ", "))},
                     {"drifted", column.drifted ? "yes" : "no"},
                     {"reason", column.reason}});
   }
@@ -63,7 +66,7 @@ void check_drift(CommandEnv& env, const DriftOptions& options) {
   monitoring::DriftResult result = monitoring::check_drift(env.context(), request);
   if (env.output_format() == OutputFormat::table) {
     env.print(drift_rows(result.report), {{{"Column", "column"}, {"Kind", "kind"}, {"Statistic", "statistic"},
-                                           {"Drifted", "drifted"}, {"Reason", "reason"}}});
+                                           {"Threshold", "threshold"}, {"Drifted", "drifted"}, {"Reason", "reason"}}});
   } else {
     env.print(result.to_json());
   }
