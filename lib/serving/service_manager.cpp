@@ -157,6 +157,28 @@ Json ServiceManager::update_model(std::string_view name, std::string_view refere
   return describe(name, false);
 }
 
+Json ServiceManager::update_limits(std::string_view name, const Limits& limits) {
+  ServiceStore services(m_context.db());
+  Service service = services.get(name);
+  if (limits.threads) service.threads = *limits.threads;
+  if (limits.max_batch) service.max_batch = *limits.max_batch;
+  if (limits.max_delay_ms) service.max_delay_ms = *limits.max_delay_ms;
+  if (limits.max_body_bytes) service.settings.max_body_bytes = *limits.max_body_bytes;
+  if (limits.max_request_rows) service.settings.max_request_rows = *limits.max_request_rows;
+  if (limits.log_sample) service.settings.log_sample = *limits.log_sample;
+  if (limits.log_max_bytes) service.settings.log_max_bytes = *limits.log_max_bytes;
+  if (limits.log_files) service.settings.log_files = *limits.log_files;
+  CreateServiceRequest check;
+  check.threads = service.threads;
+  check.max_batch = service.max_batch;
+  check.max_delay_ms = service.max_delay_ms;
+  check_limits(check);
+  settings_from_json(to_json(service.settings));  // the settings' own checks
+  services.set_limits(service);
+  if (inspect_service(m_context.project(), service).running()) return restart(name);
+  return describe(name, false);
+}
+
 Json ServiceManager::deploy(const CreateServiceRequest& request) {
   ServiceStore services(m_context.db());
   if (!services.find(request.name)) return create(request);

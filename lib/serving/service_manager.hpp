@@ -42,6 +42,20 @@ class ServiceManager {
   // and checks the new model while the old one answers, then swaps; when
   // that fails, the service keeps its model and Error(failed) says why.
   Json update_model(std::string_view name, std::string_view model);
+  // Changes threads, batching and settings (fields left nullopt keep
+  // theirs). A running service is restarted to take them: the server's
+  // threads and listening socket are made at start.
+  struct Limits {
+    std::optional<int> threads, max_batch;
+    std::optional<double> max_delay_ms, log_sample;
+    std::optional<std::size_t> max_body_bytes, max_request_rows, log_max_bytes;
+    std::optional<int> log_files;
+    bool empty() const {
+      return !threads && !max_batch && !max_delay_ms && !log_sample && !max_body_bytes && !max_request_rows &&
+             !log_max_bytes && !log_files;
+    }
+  };
+  Json update_limits(std::string_view name, const Limits& limits);
   // Creates the service, or updates it when it exists (the pipeline step).
   Json deploy(const CreateServiceRequest& request);
   // Records the service as deploy() would, then runs its server in this

@@ -183,6 +183,20 @@ void ServiceStore::record_deployment(std::string_view name) {
 
 void ServiceStore::set_port(std::string_view name, int port) { touch(name, "port", std::int64_t(port)); }
 
+void ServiceStore::set_limits(const Service& service) {
+  m_db.write_transaction([&] {
+    get(service.name);
+    m_db.prepare("UPDATE services SET threads = ?, max_batch = ?, max_delay_ms = ?, settings = ?, updated_at = ? WHERE name = ?")
+        .bind(1, service.threads)
+        .bind(2, service.max_batch)
+        .bind(3, service.max_delay_ms)
+        .bind(4, to_json(service.settings).dump())
+        .bind(5, unix_now())
+        .bind(6, service.name)
+        .run();
+  });
+}
+
 void ServiceStore::set_keys(std::string_view name, std::string_view primary, std::string_view secondary) {
   m_db.write_transaction([&] {
     touch(name, "primary_key", std::string(primary));

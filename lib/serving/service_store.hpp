@@ -78,6 +78,8 @@ class ServiceStore {
   // deployment if it is of another version and opens one for this one.
   void record_deployment(std::string_view name);
   void set_port(std::string_view name, int port);
+  // Threads, batching and settings (the model and port stay).
+  void set_limits(const Service& service);
   void set_keys(std::string_view name, std::string_view primary, std::string_view secondary);
   void set_stopped(std::string_view name, bool stopped);
   // Deletes the record and ends its deployment.

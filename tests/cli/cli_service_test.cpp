@@ -603,3 +603,27 @@ TEST_CASE("cli monitor check: one retraining run per detected drift, none withou
   project.json({"monitor", "delete", "watch"});
   CHECK(project.mlctl({"monitor", "show", "watch"}).exit_code == 3);
 }
+
+TEST_CASE("cli service update: new limits restart the service and take effect", "[cli][service][torch]") {
+  ProjectFixture project;
+  project.json({"model", "register", "--name", "churn", "--run", train_churn(project)});
+  ServiceGuard guard{project, "tuned"};
+  Endpoint api = create_service(project, {"--name", "tuned", "--model", "churn:1", "--max-request-rows", "2"});
+  HttpClient client("127.0.0.1", api.port);
+  CHECK(client.request("POST", "/score", churn_rows(3).dump()).status == 400);
+  Json updated = project.json({"service", "update", "tuned", "--max-request-rows", "5", "--max-batch", "4",
+                               "--log-sample", "0"});
+  CHECK(updated["state"] == "running");
+  CHECK(updated["port"] == api.port);
+  CHECK(updated["max_batch"] == 4);
+  CHECK(updated["settings"]["max_request_rows"] == 5);
+  CHECK(updated["settings"]["log_sample"] == 0.0);
+  HttpClient after("127.0.0.1", api.port);
+  HttpReply reply = after.request("POST", "/score", churn_rows(3).dump());
+  CHECK(reply.status == 200);
+  CHECK(after.request("POST", "/score", churn_rows(6).dump()).status == 400);
+  auto nothing = project.mlctl({"service", "update", "tuned"});
+  CHECK(nothing.exit_code == 2);
+  CHECK(first_line(nothing.err) == "error: give what to change: --model, or a limit such as --max-batch");
+  CHECK(project.mlctl({"service", "update", "tuned", "--max-batch", "0"}).exit_code == 2);
+}

@@ -86,7 +86,7 @@ void check_drift(CommandEnv& env, const DriftOptions& options) {
 }  // namespace
 
 void register_monitor_commands(CLI::App& app, CommandEnv& env) {
-  auto* group = app.add_subcommand("monitor", "Data drift between served traffic (or new data) and the training data");
+  auto* group = app.add_subcommand("monitor", "Drift between served traffic (or new data) and the training data; monitors that retrain on drift");
   group->require_subcommand(1);
   auto options = std::make_shared<DriftOptions>();
   auto* drift = group->add_subcommand("drift", "Compare current data with the baseline column by column; exit 1 on drift");

@@ -154,6 +154,7 @@ void register_service_commands(CLI::App& app, CommandEnv& env) {
     double log_sample = 1.0;
     std::size_t max_body_mb = 8;
     std::size_t max_request_rows = 10000;
+    std::size_t log_max_mb = 64;
   };
   auto create_options = std::make_shared<CreateOptions>();
   auto* create = group->add_subcommand("create", "Start a scoring service for a model and wait until it is ready");
@@ -169,6 +170,9 @@ void register_service_commands(CLI::App& app, CommandEnv& env) {
   create->add_option("--max-request-rows", create_options->max_request_rows, "Most rows per request; more get 400 (default 10000)");
   create->add_option("--log-sample", create_options->log_sample,
                      "Share of scoring requests whose inputs and predictions are logged for drift monitoring (default 1)");
+  create->add_option("--log-max-mb", create_options->log_max_mb,
+                     "Size of a request-log file before it rotates, MiB (default 64)");
+  create->add_option("--log-files", create_options->request.settings.log_files, "Rotated request-log files kept (default 4)");
   set_examples(*create,
                "mlctl service create --name churn-api --model churn@production --env production\n"
                "  mlctl service create --name churn-stage --model churn:3 --port 0 --max-batch 64 --max-delay-ms 2");
@@ -176,13 +180,16 @@ void register_service_commands(CLI::App& app, CommandEnv& env) {
     serving::CreateServiceRequest request = create_options->request;
     if (create_options->port >= 0) request.port = create_options->port;
     request.settings.log_sample = create_options->log_sample;
+    request.settings.log_max_bytes = create_options->log_max_mb << 20;
     request.settings.max_body_bytes = create_options->max_body_mb << 20;
     request.settings.max_request_rows = create_options->max_request_rows;
     if (request.settings.log_sample < 0 || request.settings.log_sample > 1) {
       throw Error(ErrorKind::invalid_argument, fmt::format("--log-sample {}: expected 0 to 1", request.settings.log_sample));
     }
-    if (request.settings.max_body_bytes == 0 || request.settings.max_request_rows == 0) {
-      throw Error(ErrorKind::invalid_argument, "--max-body-mb and --max-request-rows must be at least 1");
+    if (request.settings.max_body_bytes == 0 || request.settings.max_request_rows == 0 ||
+        request.settings.log_max_bytes == 0 || request.settings.log_files < 1) {
+      throw Error(ErrorKind::invalid_argument,
+                  "--max-body-mb, --max-request-rows, --log-max-mb and --log-files must be at least 1");
     }
     env.print(manager(env).create(request));
   });
@@ -288,11 +295,34 @@ void register_service_commands(CLI::App& app, CommandEnv& env) {
   });
 
   auto model = std::make_shared<std::string>();
-  auto* update = group->add_subcommand("update", "Serve another model version; no request fails during the swap");
+  auto limits = std::make_shared<serving::ServiceManager::Limits>();
+  auto* update = group->add_subcommand(
+      "update", "Serve another model version (no request fails during the swap), or change threads, batching and limits");
   update->add_option("name", *name, "Service name")->required();
-  update->add_option("--model", *model, "Model: NAME, NAME:V or NAME@ALIAS")->required();
-  set_examples(*update, "mlctl service update churn-api --model churn:4");
-  update->callback([&env, name, model] { env.print(manager(env).update_model(*name, *model)); });
+  update->add_option("--model", *model, "Model: NAME, NAME:V or NAME@ALIAS");
+  update->add_option("--threads", limits->threads, "I/O threads");
+  update->add_option("--max-batch", limits->max_batch, "Rows scored together in one forward pass");
+  update->add_option("--max-delay-ms", limits->max_delay_ms, "How long a request may wait for others to fill its batch");
+  update->add_option("--max-body-mb", limits->max_body_bytes, "Largest request body in MiB");
+  update->add_option("--max-request-rows", limits->max_request_rows, "Most rows per request");
+  update->add_option("--log-sample", limits->log_sample, "Share of scoring requests logged (0 to 1)");
+  update->add_option("--log-max-mb", limits->log_max_bytes, "Size of a request-log file before it rotates, MiB");
+  update->add_option("--log-files", limits->log_files, "Rotated request-log files kept");
+  set_examples(*update,
+               "mlctl service update churn-api --model churn:4\n"
+               "  mlctl service update churn-api --max-batch 64 --max-delay-ms 2   # restarts the service");
+  update->callback([&env, name, model, limits] {
+    serving::ServiceManager::Limits changes = *limits;
+    if (changes.max_body_bytes) *changes.max_body_bytes <<= 20;
+    if (changes.log_max_bytes) *changes.log_max_bytes <<= 20;
+    if (model->empty() && changes.empty()) {
+      throw Error(ErrorKind::invalid_argument, "give what to change: --model, or a limit such as --max-batch");
+    }
+    Json result;
+    if (!model->empty()) result = manager(env).update_model(*name, *model);
+    if (!changes.empty()) result = manager(env).update_limits(*name, changes);
+    env.print(result);
+  });
 
   auto* restart = group->add_subcommand("restart", "Stop a service (finishing its requests) and start it again");
   restart->add_option("name", *name, "Service name")->required();
