@@ -1,7 +1,6 @@
 #include <mlctl/monitoring/drift_check.hpp>
 
 #include <charconv>
-#include <fstream>
 
 #include <fmt/format.h>
 
@@ -59,21 +58,16 @@ DataColumns columns_of_request_log(const fs::path& requests_dir, const std::vect
   ColumnValues& predictions = columns["prediction"];
   predictions.type = numeric_predictions ? data::ColumnType::numeric : data::ColumnType::categorical;
   rows = 0;
-  for (const fs::path& file : serving::RequestLog::files(requests_dir)) {
-    std::ifstream in(file);
-    std::string line;
-    while (std::getline(in, line)) {
-      Json record = Json::parse(line, nullptr, false);
-      if (!record.is_object() || !record.contains("inputs")) continue;  // a torn line, or an error record
-      const double time = record.value("time", 0.0);
-      if ((from_unix && time < *from_unix) || (to_unix && time >= *to_unix)) continue;
-      for (const Json& row : record["inputs"]) {
-        ++rows;
-        for (const auto& input : inputs) add_value(columns[input.name], row.contains(input.name) ? row[input.name] : Json());
-      }
-      for (const Json& prediction : record.value("predictions", Json::array())) add_value(predictions, prediction);
+  serving::RequestLog::for_each_record(requests_dir, [&](const Json& record) {
+    if (!record.contains("inputs")) return;  // a refused request
+    const double time = record.value("time", 0.0);
+    if ((from_unix && time < *from_unix) || (to_unix && time >= *to_unix)) return;
+    for (const Json& row : record["inputs"]) {
+      ++rows;
+      for (const auto& input : inputs) add_value(columns[input.name], row.contains(input.name) ? row[input.name] : Json());
     }
-  }
+    for (const Json& prediction : record.value("predictions", Json::array())) add_value(predictions, prediction);
+  });
   return columns;
 }
 

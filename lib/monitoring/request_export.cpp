@@ -1,7 +1,5 @@
 #include <mlctl/monitoring/request_export.hpp>
 
-#include <fstream>
-
 #include <fmt/format.h>
 
 #include <mlctl/core/json.hpp>
@@ -26,25 +24,19 @@ std::string requests_to_csv(const std::filesystem::path& requests_dir, const std
   for (const auto& input : inputs) csv += data::csv_field(input.name) + ",";
   csv += "prediction\n";
   rows = 0;
-  // Oldest file first, so that rows come in the order they were served.
-  std::vector<std::filesystem::path> files = serving::RequestLog::files(requests_dir);
-  for (auto file = files.rbegin(); file != files.rend(); ++file) {
-    std::ifstream in(*file);
-    std::string line;
-    while (std::getline(in, line)) {
-      Json record = Json::parse(line, nullptr, false);
-      if (!record.is_object() || !record.contains("inputs")) continue;
-      if (from_unix && record.value("time", 0.0) < *from_unix) continue;
-      const Json& predictions = record.value("predictions", Json::array());
-      std::size_t index = 0;
-      for (const Json& row : record["inputs"]) {
-        for (const auto& input : inputs) csv += cell(row.contains(input.name) ? row[input.name] : Json()) + ",";
-        csv += (index < predictions.size() ? cell(predictions[index]) : std::string()) + "\n";
-        ++index;
-        ++rows;
-      }
+  // Oldest first: the rows come in the order they were served.
+  serving::RequestLog::for_each_record(requests_dir, [&](const Json& record) {
+    if (!record.contains("inputs")) return;  // a refused request
+    if (from_unix && record.value("time", 0.0) < *from_unix) return;
+    const Json predictions = record.value("predictions", Json::array());
+    std::size_t index = 0;
+    for (const Json& row : record["inputs"]) {
+      for (const auto& input : inputs) csv += cell(row.contains(input.name) ? row[input.name] : Json()) + ",";
+      csv += (index < predictions.size() ? cell(predictions[index]) : std::string()) + "\n";
+      ++index;
+      ++rows;
     }
-  }
+  });
   return csv;
 }
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <map>
 
 #include <mlctl/core/clock.hpp>
@@ -70,18 +69,13 @@ Json service_stats(const std::filesystem::path& requests_dir, const StatsRequest
   std::map<long long, Tally> windows;
   const std::optional<double> from =
       request.since_seconds ? std::optional<double>(unix_now() - *request.since_seconds) : std::nullopt;
-  for (const auto& file : serving::RequestLog::files(requests_dir)) {
-    std::ifstream in(file);
-    std::string line;
-    while (std::getline(in, line)) {
-      Json record = Json::parse(line, nullptr, false);
-      if (!record.is_object() || !record.contains("time")) continue;
-      const double time = record["time"].get<double>();
-      if (from && time < *from) continue;
-      total.add(record);
-      windows[(long long)std::floor(time / request.window_seconds)].add(record);
-    }
-  }
+  serving::RequestLog::for_each_record(requests_dir, [&](const Json& record) {
+    if (!record.contains("time")) return;
+    const double time = record["time"].get<double>();
+    if (from && time < *from) return;
+    total.add(record);
+    windows[(long long)std::floor(time / request.window_seconds)].add(record);
+  });
   Json result = total.summary();
   Json rows = Json::array();
   for (auto& [index, tally] : windows) {

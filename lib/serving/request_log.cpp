@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <random>
 
 #include <fmt/format.h>
@@ -68,18 +70,21 @@ std::uint64_t RequestLog::dropped() const {
   return m_dropped;
 }
 
-std::vector<fs::path> RequestLog::files(const fs::path& directory) {
-  std::vector<fs::path> result;
-  for (int index = 0;; ++index) {
-    fs::path path = numbered(directory, index);
-    std::error_code ec;
-    if (!fs::exists(path, ec)) {
-      if (index == 0) continue;
-      break;
+void RequestLog::for_each_record(const fs::path& directory, const std::function<void(const Json&)>& visit) {
+  // requests.N.jsonl is older than requests.(N-1).jsonl; requests.jsonl is the newest.
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (int index = 1; fs::exists(numbered(directory, index), ec); ++index) files.push_back(numbered(directory, index));
+  std::reverse(files.begin(), files.end());
+  files.push_back(numbered(directory, 0));
+  for (const fs::path& file : files) {
+    std::ifstream in(file);
+    std::string line;
+    while (std::getline(in, line)) {
+      Json record = Json::parse(line, nullptr, false);
+      if (record.is_object()) visit(record);
     }
-    result.push_back(path);
   }
-  return result;
 }
 
 void RequestLog::run() {

@@ -13,10 +13,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <mlctl/core/json.hpp>
 
 namespace mlctl::serving {
 
@@ -34,8 +37,10 @@ class RequestLog {
   void write(std::string line);
   std::uint64_t dropped() const;
 
-  // requests.jsonl and the rotated files, newest first.
-  static std::vector<std::filesystem::path> files(const std::filesystem::path& directory);
+  // Calls `visit` with every record of the request log in `directory`,
+  // oldest first (the rotated files, then requests.jsonl). Lines that are
+  // not a JSON object (one torn by a crash) are skipped.
+  static void for_each_record(const std::filesystem::path& directory, const std::function<void(const Json&)>& visit);
 
  private:
   void run();
