@@ -14,7 +14,7 @@
 namespace mlctl::monitoring {
 namespace {
 
-ColumnDrift numeric_drift(const std::string& name, const ColumnValues& baseline, const ColumnValues& current,
+ColumnDrift numeric_drift(const ColumnValues& baseline, const ColumnValues& current,
                           const DriftThresholds& thresholds) {
   ColumnDrift drift;
   std::vector<double> sorted = baseline.numbers;
@@ -256,7 +256,7 @@ DriftReport compare_columns(const DriftInputs& inputs) {
     const ColumnValues& current = values(inputs.current, feature.name);
     switch (feature.type) {
       case data::ColumnType::numeric:
-        judge(numeric_drift(feature.name, baseline, current, per_column), feature.name, "numeric", baseline, current);
+        judge(numeric_drift(baseline, current, per_column), feature.name, "numeric", baseline, current);
         break;
       case data::ColumnType::categorical:
         judge(categorical_drift(baseline, current, per_column), feature.name, "categorical", baseline, current);
@@ -270,7 +270,7 @@ DriftReport compare_columns(const DriftInputs& inputs) {
     const ColumnValues& baseline = values(inputs.baseline, inputs.label->name);
     const ColumnValues& current = values(inputs.current, "prediction");
     ColumnDrift drift = inputs.label->type == data::ColumnType::numeric
-                            ? numeric_drift("prediction", baseline, current, per_column)
+                            ? numeric_drift(baseline, current, per_column)
                             : categorical_drift(baseline, current, per_column);
     judge(std::move(drift), "prediction", "prediction", baseline, current);
   }

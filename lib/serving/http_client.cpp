@@ -100,19 +100,14 @@ HttpReply HttpClient::request(std::string_view method, std::string_view target, 
 
 HttpReply HttpClient::exchange(const std::string& wire) {
   std::size_t sent = 0;
-  bool send_failed = false;
   while (sent < wire.size()) {
     ssize_t n = ::send(m_fd, wire.data() + sent, wire.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      // The server may have answered before reading everything (413): read
-      // that answer; only a connection that gives none is stale.
-      send_failed = true;
-      break;
-    }
+    // The server may have answered before reading everything (413): read
+    // that answer; a connection that gives none is stale (below).
+    if (n <= 0) break;
     sent += std::size_t(n);
   }
-  (void)send_failed;
   std::string data;
   char buffer[65536];
   std::size_t header_end = std::string::npos;

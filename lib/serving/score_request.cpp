@@ -370,17 +370,5 @@ std::vector<InputColumn> input_columns(const Json& schema) {
   return columns;
 }
 
-Json cells_to_json(const train::InputCell* cells, const std::vector<InputColumn>& inputs) {
-  Json row = Json::object();
-  for (std::size_t c = 0; c < inputs.size(); ++c) {
-    const train::InputCell& cell = cells[c];
-    switch (cell.kind) {
-      case train::InputCell::Kind::missing: row[inputs[c].name] = nullptr; break;
-      case train::InputCell::Kind::number: row[inputs[c].name] = cell.number; break;
-      case train::InputCell::Kind::text: row[inputs[c].name] = std::string(cell.text); break;
-    }
-  }
-  return row;
-}
 
 }  // namespace mlctl::serving

@@ -68,7 +68,4 @@ Json csv_to_request(const data::CsvTable& table, const std::vector<InputColumn>&
 // The input columns of a schema document ({"inputs": [{"name", "type"}]}).
 std::vector<InputColumn> input_columns(const Json& schema);
 
-// A row of cells as a JSON object, for the request log.
-Json cells_to_json(const train::InputCell* cells, const std::vector<InputColumn>& inputs);
-
 }  // namespace mlctl::serving

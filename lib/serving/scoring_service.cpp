@@ -162,6 +162,7 @@ struct ScoringService::Loaded {
   std::string schema_body;               // GET /schema
   std::string v2_metadata;               // GET /v2/models/NAME
   std::string headers;                   // X-Model-Version
+  std::string reference_json;            // "churn:3", JSON-quoted, for every log line
 };
 
 struct ScoringService::Pending {
@@ -203,6 +204,7 @@ void ScoringService::set_model(std::shared_ptr<const ScoringModel> model) {
                              {"outputs", outputs}}
                             .dump();
   loaded->headers = fmt::format("X-Model-Version: {}\r\n", model->reference());
+  loaded->reference_json = json_string(model->reference());
   m_metrics.set_model(model->name(), model->version());
   std::lock_guard lock(m_mutex);
   m_loaded = std::move(loaded);
@@ -281,7 +283,7 @@ void ScoringService::handle(std::span<Exchange> exchanges) {
         // Refused requests count in `service stats` (error rate).
         if (m_log && m_log->sample()) {
           m_log->write(fmt::format(R"({{"time":{:.3f},"model":{},"status":{}}})", unix_now(),
-                                   json_string(loaded->model->reference()), bad.status));
+                                   loaded->reference_json, bad.status));
         }
       }
     } else {
@@ -303,7 +305,7 @@ void ScoringService::answer_other(Exchange& exchange, const Loaded& loaded) {
     case Route::ready:
     case Route::v2_ready:
     case Route::v2_model_ready:
-      set_json(response, 200, fmt::format(R"({{"status":"ready","model":{}}})", json_string(model.reference())));
+      set_json(response, 200, fmt::format(R"({{"status":"ready","model":{}}})", loaded.reference_json));
       break;
     case Route::ping:
       response.status = 200;
@@ -316,7 +318,7 @@ void ScoringService::answer_other(Exchange& exchange, const Loaded& loaded) {
     case Route::metrics:
       response.status = 200;
       response.content_type = "text/plain; version=0.0.4";
-      response.body = m_metrics.render(m_service_name);
+      response.body = m_metrics.render(m_service_name, m_log ? m_log->dropped() : 0);
       break;
     case Route::v2_server:
       set_json(response, 200, Json{{"name", "mlctl"}, {"version", mlctl_version()}, {"extensions", Json::array()}}.dump());
@@ -431,7 +433,7 @@ void ScoringService::score_pending(std::span<Pending> pending, const Loaded& loa
       if (m_log && m_log->sample()) {
         std::string line;
         auto log_out = std::back_inserter(line);
-        fmt::format_to(log_out, R"({{"time":{:.3f},"model":{},"inputs":[)", unix_now(), json_string(model.reference()));
+        fmt::format_to(log_out, R"({{"time":{:.3f},"model":{},"inputs":[)", unix_now(), loaded.reference_json);
         for (std::size_t r = 0; r < count; ++r) {
           if (r) line += ',';
           line += '{';

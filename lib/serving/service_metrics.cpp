@@ -63,13 +63,7 @@ void ServiceMetrics::count_reload(bool succeeded) {
   (succeeded ? m_reloads_ok : m_reloads_failed).fetch_add(1, std::memory_order_relaxed);
 }
 
-std::uint64_t ServiceMetrics::requests() const {
-  std::uint64_t total = 0;
-  for (const auto& count : m_status) total += count.load(std::memory_order_relaxed);
-  return total;
-}
-
-std::string ServiceMetrics::render(const std::string& service) const {
+std::string ServiceMetrics::render(const std::string& service, std::uint64_t log_dropped) const {
   std::string out;
   const std::string labels = fmt::format("service=\"{}\"", service);
   out += "# HELP mlctl_requests_total HTTP requests answered, by status code.\n# TYPE mlctl_requests_total counter\n";
@@ -92,6 +86,10 @@ std::string ServiceMetrics::render(const std::string& service) const {
                  "# TYPE mlctl_model_reloads_total counter\n"
                  "mlctl_model_reloads_total{{{},outcome=\"ok\"}} {}\nmlctl_model_reloads_total{{{},outcome=\"failed\"}} {}\n",
                  labels, m_reloads_ok.load(), labels, m_reloads_failed.load());
+  fmt::format_to(std::back_inserter(out),
+                 "# HELP mlctl_request_log_dropped_total Request-log lines dropped because the writer fell behind.\n"
+                 "# TYPE mlctl_request_log_dropped_total counter\nmlctl_request_log_dropped_total{{{}}} {}\n",
+                 labels, log_dropped);
   {
     std::lock_guard lock(m_model_mutex);
     fmt::format_to(std::back_inserter(out),

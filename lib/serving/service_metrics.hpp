@@ -43,12 +43,9 @@ class ServiceMetrics {
   void set_model(const std::string& name, int version);
   void count_reload(bool succeeded);
 
-  // The Prometheus exposition text.
-  std::string render(const std::string& service) const;
-
-  // Totals for `service show`.
-  std::uint64_t requests() const;
-  std::uint64_t rows_scored() const { return m_rows.load(std::memory_order_relaxed); }
+  // The Prometheus exposition text; `log_dropped` is how many request-log
+  // lines were dropped because the disk did not keep up.
+  std::string render(const std::string& service, std::uint64_t log_dropped) const;
 
  private:
   // Status codes 100-599, counted by code.
