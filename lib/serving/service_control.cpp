@@ -44,18 +44,11 @@ Json read_status(const fs::path& path) {
 }
 
 std::string log_tail(const fs::path& log, std::size_t lines) {
-  std::string text;
   try {
-    text = read_file(log);
+    return std::string(last_lines(read_file(log), lines));
   } catch (...) {
     return {};
   }
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  std::size_t position = text.size();
-  for (std::size_t i = 0; i < lines && position != std::string::npos && position > 0; ++i) {
-    position = text.rfind('\n', position - 1);
-  }
-  return position == std::string::npos ? text : text.substr(position + 1);
 }
 
 void sleep_ms(int milliseconds) { std::this_thread::sleep_for(std::chrono::milliseconds(milliseconds)); }
@@ -75,6 +68,17 @@ bool port_bindable(const std::string& host, int port) {
 }
 
 }  // namespace
+
+std::string_view last_lines(std::string_view text, std::size_t count) {
+  while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  if (count == 0) return {};
+  std::size_t position = text.size();
+  for (std::size_t i = 0; i < count; ++i) {
+    position = position == 0 ? std::string_view::npos : text.rfind('\n', position - 1);
+    if (position == std::string_view::npos) return text;
+  }
+  return text.substr(position + 1);
+}
 
 ServiceFiles ServiceFiles::of(const store::ProjectPaths& project, std::string_view service) {
   ServiceFiles files;
@@ -146,10 +150,8 @@ Json start_service(const store::ProjectPaths& project, const Service& service, c
   }
   std::string tail;
   try {
-    std::string log = read_file(files.log);
-    tail = log.substr(std::min<std::size_t>(log.size(), log_size));
-    while (!tail.empty() && tail.back() == '\n') tail.pop_back();
-    if (auto newline = tail.rfind('\n'); newline != std::string::npos) tail = tail.substr(newline + 1);
+    const std::string log = read_file(files.log);
+    tail = last_lines(std::string_view(log).substr(std::min<std::size_t>(log.size(), log_size)), 1);
   } catch (...) {
   }
   throw Error(ErrorKind::failed,

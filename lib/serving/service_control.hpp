@@ -60,6 +60,10 @@ bool stop_service(const store::ProjectPaths& project, const Service& service, do
 // Error(io) when the server is not running or does not answer in time.
 Json reload_service(const store::ProjectPaths& project, const Service& service, double timeout_seconds = 120);
 
+// The last `count` lines of `text`, without the final line break; all of
+// it when it has fewer. For log tails in messages and `service logs`.
+std::string_view last_lines(std::string_view text, std::size_t count);
+
 // The service's URL as clients reach it: http://HOST:PORT (0.0.0.0 is
 // reached as 127.0.0.1).
 std::string service_url(const std::string& host, int port);

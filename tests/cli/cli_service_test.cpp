@@ -31,13 +31,24 @@ namespace {
 
 std::string churn_csv() { return (source_dir() / "examples" / "churn" / "data" / "breast_cancer.csv").string(); }
 
-// Registers churn data and trains the churn model; returns the run id.
-std::string train_churn(const ProjectFixture& project, const std::string& learning_rate = "0.01") {
-  auto result = project.mlctl({"experiment", "submit", "-f", (source_dir() / "examples" / "churn" / "train.yml").string(),
-                               "--set", "device=cpu", "--set", "learning_rate=" + learning_rate, "-o", "json"});
+// Trains examples/churn/train.yml on CPU (extra flags appended); returns the run id.
+std::string train_churn(const ProjectFixture& project, const std::string& learning_rate = "0.01",
+                        const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"experiment", "submit", "-f", (source_dir() / "examples" / "churn" / "train.yml").string(),
+                                   "--set", "device=cpu", "--set", "learning_rate=" + learning_rate, "-o", "json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto result = project.mlctl(args);
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   return Json::parse(result.out)["id"];
+}
+
+// churn:1 trained on the registered dataset churn:1, so that the model's
+// lineage names its training data (the drift baseline).
+void register_churn_with_lineage(const ProjectFixture& project) {
+  project.json({"data", "register", "--name", "churn", "--path", churn_csv(), "--label", "diagnosis"});
+  std::string run = train_churn(project, "0.01", {"--set", "data.train=azureml:churn:1"});
+  project.json({"model", "register", "--name", "churn", "--run", run});
 }
 
 struct Endpoint {
@@ -471,11 +482,7 @@ TEST_CASE("cli service: a model package serves in the foreground as its Dockerfi
 
 TEST_CASE("cli monitor drift: served traffic against the training data, and service stats", "[cli][service][monitoring][torch]") {
   ProjectFixture project;
-  project.json({"data", "register", "--name", "churn", "--path", churn_csv(), "--label", "diagnosis"});
-  auto trained = project.mlctl({"experiment", "submit", "-f", (source_dir() / "examples" / "churn" / "train.yml").string(),
-                                "--set", "device=cpu", "--set", "data.train=azureml:churn:1", "-o", "json"});
-  REQUIRE(trained.exit_code == 0);
-  project.json({"model", "register", "--name", "churn", "--run", Json::parse(trained.out)["id"].get<std::string>()});
+  register_churn_with_lineage(project);
   ServiceGuard guard{project, "watched"};
   create_service(project, {"--name", "watched", "--model", "churn:1"});
 
@@ -547,11 +554,7 @@ TEST_CASE("cli monitor drift: served traffic against the training data, and serv
 TEST_CASE("cli monitor check: one retraining run per detected drift, none without drift",
           "[cli][service][monitoring][torch]") {
   ProjectFixture project;
-  project.json({"data", "register", "--name", "churn", "--path", churn_csv(), "--label", "diagnosis"});
-  auto trained = project.mlctl({"experiment", "submit", "-f", (source_dir() / "examples" / "churn" / "train.yml").string(),
-                                "--set", "device=cpu", "--set", "data.train=azureml:churn:1", "-o", "json"});
-  REQUIRE(trained.exit_code == 0);
-  project.json({"model", "register", "--name", "churn", "--run", Json::parse(trained.out)["id"].get<std::string>()});
+  register_churn_with_lineage(project);
   ServiceGuard guard{project, "api"};
   create_service(project, {"--name", "api", "--model", "churn:1"});
   // A stand-in retraining pipeline: it records the parameter it was given.

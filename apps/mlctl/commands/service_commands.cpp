@@ -2,6 +2,7 @@
 // realtime): create, inspect, score through, update, restart and delete.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -112,16 +113,8 @@ void print_logs(CommandEnv& env, const std::string& name, bool follow, int tail)
     text = read_file(files.log);
   } catch (const Error&) {
   }
-  std::size_t start = text.size();
-  for (int i = 0; i <= tail && start > 0; ++i) {
-    start = text.rfind('\n', start - 1);
-    if (start == std::string::npos) {
-      start = 0;
-      break;
-    }
-  }
-  if (start > 0) ++start;
-  std::fwrite(text.data() + start, 1, text.size() - start, stdout);
+  const std::string_view shown = serving::last_lines(text, std::size_t(std::max(tail, 0)));
+  if (!shown.empty()) std::printf("%.*s\n", int(shown.size()), shown.data());
   std::fflush(stdout);
   if (!follow) return;
   std::size_t offset = text.size();
