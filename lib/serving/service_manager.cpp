@@ -15,18 +15,18 @@
 namespace mlctl::serving {
 namespace {
 
-void check_limits(const CreateServiceRequest& request) {
-  if (request.threads < 1 || request.threads > 256) {
-    throw Error(ErrorKind::invalid_argument, fmt::format("--threads {}: expected 1 to 256", request.threads));
+void check_limits(int threads, int max_batch, double max_delay_ms, std::optional<int> port = std::nullopt) {
+  if (threads < 1 || threads > 256) {
+    throw Error(ErrorKind::invalid_argument, fmt::format("--threads {}: expected 1 to 256", threads));
   }
-  if (request.max_batch < 1 || request.max_batch > 65536) {
-    throw Error(ErrorKind::invalid_argument, fmt::format("--max-batch {}: expected 1 to 65536", request.max_batch));
+  if (max_batch < 1 || max_batch > 65536) {
+    throw Error(ErrorKind::invalid_argument, fmt::format("--max-batch {}: expected 1 to 65536", max_batch));
   }
-  if (!(request.max_delay_ms >= 0 && request.max_delay_ms <= 10000)) {
-    throw Error(ErrorKind::invalid_argument, fmt::format("--max-delay-ms {}: expected 0 to 10000", request.max_delay_ms));
+  if (!(max_delay_ms >= 0 && max_delay_ms <= 10000)) {
+    throw Error(ErrorKind::invalid_argument, fmt::format("--max-delay-ms {}: expected 0 to 10000", max_delay_ms));
   }
-  if (request.port && (*request.port < 0 || *request.port > 65535)) {
-    throw Error(ErrorKind::invalid_argument, fmt::format("--port {}: expected 0 to 65535", *request.port));
+  if (port && (*port < 0 || *port > 65535)) {
+    throw Error(ErrorKind::invalid_argument, fmt::format("--port {}: expected 0 to 65535", *port));
   }
 }
 
@@ -86,7 +86,7 @@ Json ServiceManager::start_and_record(const Service& service) {
 
 Service ServiceManager::new_record(const CreateServiceRequest& request) {
   check_name(request.name, "service name");
-  check_limits(request);
+  check_limits(request.threads, request.max_batch, request.max_delay_ms, request.port);
   store::Db& db = m_context.db();
   registry::ModelRegistry models(db, m_context.artifacts());
   registry::ModelVersion model = models.get(request.model);
@@ -168,11 +168,7 @@ Json ServiceManager::update_limits(std::string_view name, const Limits& limits) 
   if (limits.log_sample) service.settings.log_sample = *limits.log_sample;
   if (limits.log_max_bytes) service.settings.log_max_bytes = *limits.log_max_bytes;
   if (limits.log_files) service.settings.log_files = *limits.log_files;
-  CreateServiceRequest check;
-  check.threads = service.threads;
-  check.max_batch = service.max_batch;
-  check.max_delay_ms = service.max_delay_ms;
-  check_limits(check);
+  check_limits(service.threads, service.max_batch, service.max_delay_ms);
   settings_from_json(to_json(service.settings));  // the settings' own checks
   services.set_limits(service);
   if (inspect_service(m_context.project(), service).running()) return restart(name);
