@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <vector>
@@ -14,6 +15,7 @@ namespace mlctl {
 namespace {
 
 constexpr const char* k_library_name = "libmlctl_torch.so";
+std::atomic<bool> g_loaded{false};
 
 ErrorKind kind_from_name(std::string_view name) {
   for (ErrorKind kind : {ErrorKind::invalid_argument, ErrorKind::not_found, ErrorKind::already_exists,
@@ -46,7 +48,9 @@ Backend& Backend::get() {
         tried.push_back(fmt::format("{} (missing)", path.string()));
         continue;
       }
-      void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+      // Lazy binding: resolving every function of ~290 libraries up front
+      // costs ~50 ms, and the backend calls few of them.
+      void* handle = ::dlopen(path.c_str(), RTLD_LAZY | RTLD_LOCAL);
       if (!handle) {
         tried.push_back(fmt::format("{} ({})", path.string(), ::dlerror()));
         continue;
@@ -59,6 +63,7 @@ Backend& Backend::get() {
       }
       // The library stays loaded for the life of the process, on purpose.
       instance = new Backend(entry(), path);
+      g_loaded = true;
       return;
     }
     failure = fmt::format("cannot load the libtorch backend: tried {}", fmt::join(tried, "; "));
@@ -69,6 +74,19 @@ Backend& Backend::get() {
   }
   return *instance;
 }
+
+bool Backend::is_loaded() { return g_loaded; }
+
+BackendPreload::BackendPreload()
+    : m_thread([] {
+        try {
+          Backend::get();
+        } catch (const std::exception&) {
+          // get() reports the same failure to the caller that needs the backend.
+        }
+      }) {}
+
+BackendPreload::~BackendPreload() { m_thread.join(); }
 
 Json Backend::take(MlctlBackendResult* result) const {
   if (!result) throw Error(ErrorKind::internal, "the backend returned no result");

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 #include <string>
+#include <thread>
 
 #include <mlctl/core/backend_abi.h>
 #include <mlctl/core/json.hpp>
@@ -43,6 +44,9 @@ class Backend {
   // executable, else ../lib/mlctl/ relative to it. Throws
   // Error(not_supported) naming the paths tried and dlerror()'s text.
   static Backend& get();
+  // Whether get() has loaded the library in this process (main() then
+  // skips libtorch's static destructors at exit).
+  static bool is_loaded();
 
   // Backend facts: torch version, CUDA availability, threads.
   Json describe() const;
@@ -74,6 +78,22 @@ class Backend {
 
   const MlctlBackendV1* m_api;
   std::filesystem::path m_path;
+};
+
+// Loads the backend on a thread of its own, so that its ~0.5 s of library
+// loading (libtorch brings in ~290 shared libraries) overlaps the caller's
+// own work, such as reading and preprocessing a dataset. Backend::get()
+// waits for it. The destructor joins the thread, so a process never exits
+// while a library is half loaded.
+class BackendPreload {
+ public:
+  BackendPreload();
+  ~BackendPreload();
+  BackendPreload(const BackendPreload&) = delete;
+  BackendPreload& operator=(const BackendPreload&) = delete;
+
+ private:
+  std::thread m_thread;
 };
 
 }  // namespace mlctl

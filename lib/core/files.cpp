@@ -37,7 +37,7 @@ std::string read_file(const std::filesystem::path& path) {
   return content;
 }
 
-void write_file_atomic(const std::filesystem::path& path, std::string_view content) {
+void write_file_atomic(const std::filesystem::path& path, std::string_view content, bool sync) {
   std::error_code ec;
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
   std::string temp = path.string() + ".tmp-XXXXXX";
@@ -60,7 +60,7 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
     left -= std::size_t(n);
   }
   ::fchmod(fd, 0644);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if ((sync && ::fsync(fd) != 0) || ::close(fd) != 0) {
     int saved = errno;
     ::unlink(temp.c_str());
     throw Error(ErrorKind::io, fmt::format("cannot write '{}': {}", path.string(), errno_text(saved)));

@@ -12,8 +12,10 @@ std::string read_file(const std::filesystem::path& path);
 // Writes `content` to `path` atomically: a temporary file in the same
 // directory, fsync'd, then renamed over the target, so readers see the old
 // or the new content and never a torn write. Creates parent directories.
-// Throws Error(io).
-void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+// Throws Error(io). `sync` false skips the fsync: the rename still keeps
+// a killed writer from leaving a torn file, but a power loss may lose the
+// new content (for files rewritten often, such as training checkpoints).
+void write_file_atomic(const std::filesystem::path& path, std::string_view content, bool sync = true);
 
 // Creates a fresh, unique directory under the system temp dir (or `parent`)
 // and returns its path. Throws Error(io).

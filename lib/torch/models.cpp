@@ -34,9 +34,10 @@ torch::Tensor MlpImpl::forward(torch::Tensor x) { return layers->forward(x); }
 
 TextClassifierImpl::TextClassifierImpl(std::int64_t vocabulary, std::int64_t embedding_dim,
                                        const std::vector<int>& hidden_sizes, std::int64_t outputs, double dropout,
-                                       const std::string& activation) {
-  embedding = register_module(
-      "embedding", torch::nn::EmbeddingBag(torch::nn::EmbeddingBagOptions(vocabulary, embedding_dim).mode(torch::kMean)));
+                                       const std::string& activation, bool sparse_gradients) {
+  embedding = register_module("embedding", torch::nn::EmbeddingBag(torch::nn::EmbeddingBagOptions(vocabulary, embedding_dim)
+                                                                       .mode(torch::kMean)
+                                                                       .sparse(sparse_gradients)));
   head = register_module("head", Mlp(embedding_dim, hidden_sizes, outputs, dropout, activation));
 }
 
@@ -70,7 +71,7 @@ torch::Tensor ConvNetImpl::forward(torch::Tensor x) {
   return head->forward(x.flatten(1));
 }
 
-Network::Network(const Json& config) {
+Network::Network(const Json& config, bool for_training) {
   const Json& model = config.at("model");
   std::string type = model.at("type");
   std::int64_t inputs = config.at("num_features");
@@ -83,7 +84,8 @@ Network::Network(const Json& config) {
   } else if (type == "mlp") {
     m_mlp = Mlp(inputs, hidden, outputs, dropout, activation);
   } else if (type == "text") {
-    m_text = TextClassifier(inputs, model.value("embedding_dim", 64), hidden, outputs, dropout, activation);
+    m_text =
+        TextClassifier(inputs, model.value("embedding_dim", 64), hidden, outputs, dropout, activation, for_training);
   } else if (type == "cnn") {
     m_cnn = ConvNet(model.at("image_height"), model.at("image_width"), model.value("channels", std::vector<int>{16, 32}),
                     hidden, outputs, dropout, activation);
@@ -96,6 +98,11 @@ torch::Tensor Network::forward(const torch::Tensor& features, const torch::Tenso
   if (m_text) return m_text->forward(ids, offsets);
   if (m_cnn) return m_cnn->forward(features);
   return m_mlp->forward(features);
+}
+
+std::vector<torch::Tensor> Network::sparse_parameters() {
+  if (m_text && m_text->embedding->options.sparse()) return {m_text->embedding->weight};
+  return {};
 }
 
 torch::nn::Module& Network::module() {

@@ -19,10 +19,12 @@ struct MlpImpl : torch::nn::Module {
 };
 TORCH_MODULE(Mlp);
 
-// Bag of words: the mean of the words' embeddings, then an MLP head.
+// Bag of words: the mean of the words' embeddings, then an MLP head. With
+// `sparse_gradients` the embedding's gradient names only the rows a batch
+// used (for training; scoring never computes gradients).
 struct TextClassifierImpl : torch::nn::Module {
   TextClassifierImpl(std::int64_t vocabulary, std::int64_t embedding_dim, const std::vector<int>& hidden_sizes,
-                     std::int64_t outputs, double dropout, const std::string& activation);
+                     std::int64_t outputs, double dropout, const std::string& activation, bool sparse_gradients);
   torch::Tensor forward(torch::Tensor ids, torch::Tensor offsets);
 
   torch::nn::EmbeddingBag embedding{nullptr};
@@ -43,14 +45,18 @@ struct ConvNetImpl : torch::nn::Module {
 TORCH_MODULE(ConvNet);
 
 // Any of the above, built from a model config ({"type": "mlp", ...}, plus
-// "num_features" and "num_outputs").
+// "num_features" and "num_outputs"). `for_training` gives embeddings
+// sparse gradients.
 class Network {
  public:
-  explicit Network(const Json& config);
+  explicit Network(const Json& config, bool for_training = false);
   // Rows [begin, end) of a batch given as tensors already on the device.
   torch::Tensor forward(const torch::Tensor& features, const torch::Tensor& ids, const torch::Tensor& offsets);
   torch::nn::Module& module();
   bool is_text() const { return !m_text.is_empty(); }
+  // The parameters whose gradients are sparse (the text model's embedding
+  // when built for training).
+  std::vector<torch::Tensor> sparse_parameters();
 
  private:
   Mlp m_mlp{nullptr};

@@ -2,7 +2,6 @@
 
 #include <torch/cuda.h>
 #include <torch/nn.h>
-#include <torch/optim.h>
 #include <torch/serialize.h>
 #include <torch/utils.h>
 
@@ -11,6 +10,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 
@@ -18,12 +18,15 @@
 #include <mlctl/core/files.hpp>
 #include <mlctl/train/eval_metrics.hpp>
 
+#include "checkpoint.hpp"
+#include "flat_optimizer.hpp"
 #include "models.hpp"
 
 namespace mlctl::torch_backend {
 namespace {
 
 constexpr std::int64_t k_eval_chunk = 8192;
+constexpr const char* k_checkpoint_name = "checkpoint.bin";
 
 // A split as tensors on the training device.
 struct DeviceSplit {
@@ -135,24 +138,6 @@ Evaluation evaluate(Network& network, const DeviceSplit& split, bool classificat
   return result;
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Json& config, torch::nn::Module& module) {
-  std::string name = config.value("optimizer", "adam");
-  double lr = config.at("learning_rate");
-  double weight_decay = config.value("weight_decay", 0.0);
-  auto parameters = module.parameters();
-  if (name == "adam") {
-    return std::make_unique<torch::optim::Adam>(parameters, torch::optim::AdamOptions(lr).weight_decay(weight_decay));
-  }
-  if (name == "adamw") {
-    return std::make_unique<torch::optim::AdamW>(parameters, torch::optim::AdamWOptions(lr).weight_decay(weight_decay));
-  }
-  if (name == "sgd") {
-    return std::make_unique<torch::optim::SGD>(
-        parameters, torch::optim::SGDOptions(lr).momentum(config.value("momentum", 0.9)).weight_decay(weight_decay));
-  }
-  throw Error(ErrorKind::invalid_argument, fmt::format("unknown optimizer '{}'", name));
-}
-
 void save_module(torch::nn::Module& module, const std::filesystem::path& path) {
   torch::serialize::OutputArchive archive;
   module.save(archive);
@@ -196,9 +181,13 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
   torch::Device device = choose_device(config.value("device", "auto"));
 
   torch::manual_seed(seed);
-  Network network(config);
+  Network network(config, /*for_training=*/true);
   network.module().to(device);
-  auto optimizer = make_optimizer(config, network.module());
+  // MLCTL_TRAIN_TENSOR_OPS=1 runs the optimiser's device code path on the
+  // CPU, so that machines without a GPU test the code a GPU runs.
+  const char* tensor_ops = std::getenv("MLCTL_TRAIN_TENSOR_OPS");
+  FlatOptimizer optimizer(network.module(), OptimizerSettings::from_config(config), network.sparse_parameters(),
+                          tensor_ops && std::string_view(tensor_ops) == "1");
   DeviceSplit train = to_device(train_split, text, classification, device);
   DeviceSplit validation = to_device(validation_split, text, classification, device);
 
@@ -219,23 +208,25 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
   double best = maximize ? -INFINITY : INFINITY;
   int best_epoch = 0, since_best = 0, first_epoch = 1;
 
+  // The weights of the best epoch so far, kept in memory and in every
+  // checkpoint; the checkpoint also holds the optimiser's moments and any
+  // module buffers.
+  NamedTensors parameters = optimizer.parameter_tensors();
+  NamedTensors best_parameters;
+  for (const auto& [name, tensor] : parameters) best_parameters.emplace_back("best." + name, tensor.detach().clone());
+  NamedTensors checkpointed = optimizer.state_tensors();
+  checkpointed.insert(checkpointed.end(), best_parameters.begin(), best_parameters.end());
+  for (auto& buffer : network.module().named_buffers()) checkpointed.emplace_back("buffer." + buffer.key(), buffer.value());
+  const std::filesystem::path checkpoint_file = checkpoint_dir / k_checkpoint_name;
+
   if (config.contains("resume_from") && config["resume_from"].is_string()) {
-    // The last complete checkpoint: the directory `latest` names.
-    std::filesystem::path root = config["resume_from"].get<std::string>();
-    std::filesystem::path from = root / read_file(root / "latest");
-    Json state = Json::parse(read_file(from / "state.json"));
-    load_module(network.module(), from / "model.pt");
-    torch::serialize::InputArchive archive;
-    archive.load_from((from / "optimizer.pt").string());
-    optimizer->load(archive);
+    Json state = read_checkpoint(std::filesystem::path(config["resume_from"].get<std::string>()) / k_checkpoint_name,
+                                 checkpointed);
     first_epoch = int(state.at("epoch")) + 1;
     best = state.at("best").is_number() ? state.at("best").get<double>() : best;
     best_epoch = state.at("best_epoch");
     since_best = state.at("since_best");
-    if (!std::filesystem::equivalent(root, checkpoint_dir)) {
-      std::filesystem::copy_file(root / "best.pt", checkpoint_dir / "best.pt",
-                                 std::filesystem::copy_options::overwrite_existing);
-    }
+    optimizer.set_steps(state.at("optimizer_steps"));
   }
 
   double train_seconds = 0;
@@ -265,12 +256,12 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
       auto rows_tensor =
           torch::from_blob(index.data(), {std::int64_t(index.size())}, torch::kInt64).to(device);
       torch::Tensor labels = train.labels.index_select(0, rows_tensor);
-      optimizer->zero_grad();
+      optimizer.zero_grad();
       torch::Tensor out = network.forward(x, ids, offsets);
       torch::Tensor loss =
           classification ? torch::cross_entropy_loss(out, labels) : torch::mse_loss(out.squeeze(1), labels);
       loss.backward();
-      optimizer->step();
+      optimizer.step();
       // Summed on the device: no synchronisation per batch.
       loss_sum += loss.detach() * double(end - begin);
     }
@@ -294,26 +285,20 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
       best = watched_value;
       best_epoch = epoch;
       since_best = 0;
-      save_module(network.module(), checkpoint_dir / "best.pt");
+      torch::NoGradGuard no_grad;
+      for (std::size_t i = 0; i < parameters.size(); ++i) best_parameters[i].second.copy_(parameters[i].second);
     } else {
       ++since_best;
     }
-    // A checkpoint is a directory written in full, then published by
-    // rewriting `latest` atomically: a kill at any moment leaves the
+    // One file, replaced atomically: a kill at any moment leaves the
     // previous complete checkpoint in place.
-    std::string name = fmt::format("epoch-{}", epoch);
-    std::filesystem::path epoch_dir = checkpoint_dir / name;
-    std::filesystem::create_directories(epoch_dir);
-    save_module(network.module(), epoch_dir / "model.pt");
-    torch::serialize::OutputArchive archive;
-    optimizer->save(archive);
-    archive.save_to((epoch_dir / "optimizer.pt").string());
-    write_file_atomic(epoch_dir / "state.json",
-                      Json{{"epoch", epoch}, {"best", best}, {"best_epoch", best_epoch}, {"since_best", since_best}}.dump());
-    std::string previous;
-    if (std::filesystem::exists(checkpoint_dir / "latest")) previous = read_file(checkpoint_dir / "latest");
-    write_file_atomic(checkpoint_dir / "latest", name);
-    if (!previous.empty() && previous != name) std::filesystem::remove_all(checkpoint_dir / previous);
+    write_checkpoint(checkpoint_file,
+                     Json{{"epoch", epoch},
+                          {"best", best},
+                          {"best_epoch", best_epoch},
+                          {"since_best", since_best},
+                          {"optimizer_steps", optimizer.steps()}},
+                     checkpointed);
     if (since_best >= patience) {
       stopped_early = true;
       ++epoch;
@@ -321,8 +306,14 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
     }
   }
 
-  // The model kept is the best one on the watched validation metric.
-  load_module(network.module(), checkpoint_dir / "best.pt");
+  // The model kept is the best one on the watched validation metric, saved
+  // in torch's own format for scoring. Each parameter gets storage of its
+  // own again (training kept them as views into one buffer).
+  {
+    torch::NoGradGuard no_grad;
+    for (std::size_t i = 0; i < parameters.size(); ++i) parameters[i].second.copy_(best_parameters[i].second);
+    for (auto& parameter : network.module().parameters()) parameter.set_data(parameter.detach().clone());
+  }
   save_module(network.module(), output_dir / "weights.pt");
 
   Json result = Json::object();

@@ -294,6 +294,7 @@ TrainPaths TrainPaths::for_run(const store::ProjectPaths& project, std::string_v
 }
 
 Json run_training(store::Db& db, store::ArtifactStore& artifacts, std::string_view run_id, const TrainPaths& paths) {
+  BackendPreload backend_loading;  // while the data is read and preprocessed
   tracking::RunStore runs(db);
   tracking::Run run = runs.get(run_id, false);
   if (!run.spec.contains("train")) throw Error(ErrorKind::invalid_argument, fmt::format("run {} is not a training run", run.id));
@@ -369,7 +370,7 @@ Json run_training(store::Db& db, store::ArtifactStore& artifacts, std::string_vi
   config["output_dir"] = paths.model_dir.string();
   config["checkpoint_dir"] = paths.checkpoint_dir.string();
   std::error_code ec;
-  if (std::filesystem::exists(paths.checkpoint_dir / "latest", ec)) {
+  if (std::filesystem::exists(paths.checkpoint_dir / "checkpoint.bin", ec)) {
     config["resume_from"] = paths.checkpoint_dir.string();
   }
 
@@ -466,6 +467,7 @@ void verify_model_directory(const std::filesystem::path& model_dir) {
 }
 
 TableScores score_table(const std::filesystem::path& model_dir, const data::CsvTable& table) {
+  BackendPreload backend_loading;  // while the model is verified and the rows encoded
   verify_model_directory(model_dir);
   Preprocessor preprocessor = Preprocessor::from_json(Json::parse(read_file(model_dir / "preprocessor.json")));
   preprocessor.check_columns(table);

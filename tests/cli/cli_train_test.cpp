@@ -31,6 +31,51 @@ std::string train_job(const std::string& model, int epochs, const std::string& e
          extra;
 }
 
+// A text job over a 600-mail sample of the SpamAssassin corpus
+// (tests/fixtures/README.md), with the given extra lines.
+std::string text_job(int epochs, const std::string& extra = "", const std::string& learning_rate = "0.01") {
+  return "type: train\n"
+         "task: classification\n"
+         "data:\n"
+         "  train: " +
+         (source_dir() / "tests" / "fixtures" / "spam_sample.csv").string() +
+         "\n"
+         "label: label\n"
+         "features: [text]\n"
+         "validation_fraction: 0.2\n"
+         "test_fraction: 0.2\n"
+         "model:\n"
+         "  type: text\n"
+         "  vocab_size: 5000\n"
+         "  embedding_dim: 32\n"
+         "learning_rate: " +
+         learning_rate +
+         "\n"
+         "num_epochs: " +
+         std::to_string(epochs) +
+         "\n"
+         "batch_size: 32\n"
+         "seed: 11\n" +
+         extra;
+}
+
+// Submits `job` detached, kills its trainer with SIGKILL once `epochs`
+// epochs are logged, and returns the run id.
+std::string submit_and_kill(const ProjectFixture& project, const std::string& job, int epochs) {
+  auto detached = project.json({"experiment", "submit", "-f", job, "--detach"});
+  std::string id = detached["id"];
+  for (int i = 0; i < 1000; ++i) {
+    auto points = project.json({"run", "metrics", id, "--query", "[?name=='train_loss'] | length(@)"});
+    if (points.get<int>() >= epochs) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(project.shell("pkill -9 -f '[t]rain worker " + id + "'").exit_code == 0);
+  auto killed = project.mlctl({"run", "wait", id, "--timeout", "30", "-o", "json"});
+  CHECK(killed.exit_code == 1);
+  CHECK(Json::parse(killed.out)["status_reason"] == "killed by signal 9 (SIGKILL)");
+  return id;
+}
+
 }  // namespace
 
 TEST_CASE("cli train: the churn example reaches its accuracy and AUC on the held-out split", "[cli][train][torch]") {
@@ -131,19 +176,7 @@ TEST_CASE("cli train: a run killed mid-training resumes to the same final result
   ProjectFixture project;
   write_text(project / "long.yml", train_job("  type: mlp\n  hidden_sizes: [16]\n", 120, "device: cpu\n"));
   auto reference = project.json({"experiment", "submit", "-f", "long.yml"});
-
-  auto detached = project.json({"experiment", "submit", "-f", "long.yml", "--detach"});
-  std::string id = detached["id"];
-  // Wait for a few epochs, then kill the trainer itself.
-  for (int i = 0; i < 400; ++i) {
-    auto points = project.json({"run", "metrics", id, "--query", "[?name=='train_loss'] | length(@)"});
-    if (points.get<int>() >= 10) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  REQUIRE(project.shell("pkill -9 -f '[t]rain worker " + id + "'").exit_code == 0);
-  auto killed = project.mlctl({"run", "wait", id, "--timeout", "30", "-o", "json"});
-  CHECK(killed.exit_code == 1);
-  CHECK(Json::parse(killed.out)["status_reason"] == "killed by signal 9 (SIGKILL)");
+  std::string id = submit_and_kill(project, "long.yml", 10);
 
   auto resumed = project.mlctl({"experiment", "submit", "--resume", id, "-o", "json"});
   INFO(resumed.err);
@@ -173,4 +206,79 @@ TEST_CASE("cli train: the digits example trains a CNN on 8x8 images to 95%", "[c
   Json matrix = Json::parse(confusion.out);
   CHECK(matrix["classes"].size() == 10);
   CHECK(matrix["matrix"].size() == 10);
+}
+
+TEST_CASE("cli train: a text model learns spam from e-mails", "[cli][train][torch]") {
+  ProjectFixture project;
+  write_text(project / "text.yml", text_job(8));
+  auto run = project.json({"experiment", "submit", "-f", "text.yml"});
+  CHECK(run["status"] == "completed");
+  Json shown = project.json({"run", "show", run["id"]});
+  CHECK(shown["params"]["model.type"] == "text");
+  CHECK(shown["metrics"]["test_accuracy"].get<double>() >= 0.9);
+  // The model scores the raw text with the vocabulary fitted in training.
+  write_text(project / "mails.csv",
+             "text\n\"Re: the build is broken again, I will look at the patch tomorrow\"\n"
+             "\"FREE!!! Click here to claim your prize, limited offer, order now\"\n");
+  Json scored = project.json({"model", "predict", "--run", run["id"], "--input", "mails.csv"});
+  REQUIRE(scored.size() == 2);
+  CHECK(scored[0]["prediction"] == "ham");
+  CHECK(scored[1]["prediction"] == "spam");
+}
+
+TEST_CASE("cli train: the optimiser's tensor path matches its CPU loops for every optimiser", "[cli][train][torch]") {
+  // MLCTL_TRAIN_TENSOR_OPS=1 runs on the CPU the tensor operations a GPU
+  // runs; both must give the same model, dense (MLP) and sparse (text).
+  ProjectFixture project;
+  const std::vector<std::pair<std::string, std::string>> jobs = {
+      {"mlp-adam", train_job("  type: mlp\n  hidden_sizes: [16]\n", 4)},
+      {"mlp-adamw", train_job("  type: mlp\n  hidden_sizes: [16]\n", 4, "optimizer: adamw\nweight_decay: 0.01\n")},
+      {"mlp-sgd", train_job("  type: mlp\n  hidden_sizes: [16]\n", 4,
+                            "optimizer: sgd\nmomentum: 0.9\nweight_decay: 0.001\n")},
+      {"text-adam", text_job(3, "weight_decay: 0.001\n")},
+      {"text-adamw", text_job(3, "optimizer: adamw\nweight_decay: 0.01\n")},
+      {"text-sgd", text_job(3, "optimizer: sgd\nmomentum: 0.9\n", "0.5")},
+  };
+  for (const auto& [name, job] : jobs) {
+    INFO(name);
+    write_text(project / (name + ".yml"), job);
+    Json loops = project.json({"experiment", "submit", "-f", name + ".yml"});
+    auto tensors = project.shell("MLCTL_TRAIN_TENSOR_OPS=1 mlctl experiment submit -f " + name + ".yml -o json");
+    INFO(tensors.err);
+    REQUIRE(tensors.exit_code == 0);
+    Json tensor_run = Json::parse(tensors.out);
+    for (const char* metric : {"test_loss", "test_accuracy"}) {
+      INFO(metric);
+      double expected = loops["metrics"][metric], found = tensor_run["metrics"][metric];
+      CHECK(found == Approx(expected).epsilon(1e-6));
+    }
+    // Training moved the model away from its initial loss.
+    auto losses = project.json({"run", "metrics", loops["id"], "--name", "train_loss"});
+    CHECK(losses.back()["value"].get<double>() < losses.front()["value"].get<double>());
+  }
+}
+
+TEST_CASE("cli train: a killed text model resumes to the same result and a damaged checkpoint is refused",
+          "[cli][train][torch]") {
+  ProjectFixture project;
+  write_text(project / "text.yml", text_job(40));
+  auto reference = project.json({"experiment", "submit", "-f", "text.yml"});
+  std::string id = submit_and_kill(project, "text.yml", 3);
+  auto resumed = project.mlctl({"experiment", "submit", "--resume", id, "-o", "json"});
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  Json finished = project.json({"run", "show", id});
+  Json expected = project.json({"run", "show", reference["id"]});
+  for (const char* metric : {"test_accuracy", "test_loss", "val_loss", "best_epoch"}) {
+    INFO(metric);
+    CHECK(finished["metrics"][metric] == expected["metrics"][metric]);
+  }
+
+  std::string damaged = submit_and_kill(project, "text.yml", 2);
+  std::filesystem::path checkpoint = project / ".mlctl" / "runs" / damaged / "checkpoints" / "checkpoint.bin";
+  REQUIRE(std::filesystem::exists(checkpoint));
+  write_text(checkpoint, "not a checkpoint");
+  auto refused = project.mlctl({"experiment", "submit", "--resume", damaged, "-o", "json"});
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.err.find("checkpoint " + checkpoint.string() + ": not an mlctl checkpoint") != std::string::npos);
 }

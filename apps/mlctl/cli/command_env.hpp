@@ -72,6 +72,9 @@ class CommandEnv {
   // exits 1 without being an error of mlctl itself).
   int exit_code = 0;
 
+  // Closes the project database (main() does it before a quick exit).
+  void close_context() { m_context.reset(); }
+
  private:
   std::optional<store::Context> m_context;
 };
