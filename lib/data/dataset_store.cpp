@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include <mlctl/core/clock.hpp>
 #include <mlctl/core/did_you_mean.hpp>
 #include <mlctl/core/error.hpp>
+#include <mlctl/core/files.hpp>
+#include <mlctl/core/sha256.hpp>
 #include <mlctl/data/column_profile.hpp>
 #include <mlctl/data/csv.hpp>
 #include <mlctl/data/table_schema.hpp>
@@ -109,17 +112,35 @@ RegisterResult DatasetStore::register_file(const RegisterRequest& request) {
   if (!std::filesystem::is_regular_file(request.path, ec)) {
     throw Error(ErrorKind::not_found, fmt::format("'{}' is not a file", request.path.string()));
   }
-  // Parse first: a malformed file must fail before anything is stored.
-  CsvTable table = read_csv(request.path);
-  if (request.label && !table.find_column(*request.label)) {
-    std::vector<std::string> names = table.column_names();
-    throw Error(ErrorKind::invalid_argument,
-                fmt::format("{}: no column '{}' to use as the label{}", request.path.string(), *request.label,
-                            did_you_mean_hint(*request.label, names)));
+  auto missing_label = [&](const std::vector<std::string>& names) {
+    return Error(ErrorKind::invalid_argument,
+                 fmt::format("{}: no column '{}' to use as the label{}", request.path.string(), *request.label,
+                             did_you_mean_hint(*request.label, names)));
+  };
+  // One read. Content registered under this name before is recognised by
+  // its digest and not parsed and profiled again (a train job that names a
+  // file registers it at every submit).
+  std::string content = read_file(request.path);
+  std::string digest = sha256_hex(content);
+  {
+    auto existing = m_db.prepare(fmt::format("SELECT {} FROM datasets WHERE name = ? AND digest = ?", k_dataset_columns));
+    existing.bind(1, request.name).bind(2, digest);
+    if (existing.step()) {
+      RegisterResult known{read_dataset(existing), false};
+      if (request.label) {
+        std::vector<std::string> names;
+        for (const auto& column : TableSchema::from_json(known.dataset.schema).columns) names.push_back(column.name);
+        if (std::find(names.begin(), names.end(), *request.label) == names.end()) throw missing_label(names);
+      }
+      return known;
+    }
   }
+  // Parse first: a malformed file must fail before anything is stored.
+  CsvTable table = parse_csv(content, request.path.string());
+  if (request.label && !table.find_column(*request.label)) throw missing_label(table.column_names());
   TableSchema schema = infer_schema(table, request.label);
   Json profile = profile_table(table, schema);
-  store::StoredBlob blob = m_artifacts.put_file(request.path);
+  store::StoredBlob blob = m_artifacts.put_bytes(content);
 
   RegisterResult result;
   m_db.write_transaction([&] {
@@ -192,6 +213,8 @@ std::vector<DatasetVersion> DatasetStore::list(std::optional<std::string_view> n
   while (stmt.step()) result.push_back(read_dataset(stmt));
   return result;
 }
+
+std::string DatasetStore::read_verified(const DatasetVersion& dataset) { return m_artifacts.read(dataset.digest); }
 
 std::filesystem::path DatasetStore::verified_path(const DatasetVersion& dataset) {
   m_artifacts.verify(dataset.digest);

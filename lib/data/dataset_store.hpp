@@ -86,6 +86,9 @@ class DatasetStore {
 
   // The verified blob of a dataset version, for reading in place.
   std::filesystem::path verified_path(const DatasetVersion& dataset);
+  // The file's bytes, read once and checked against the digest. Throws
+  // Error(store) when the stored blob does not match.
+  std::string read_verified(const DatasetVersion& dataset);
   // Copies the file out (verified) to `destination` (a file or a directory).
   std::filesystem::path download(const DatasetVersion& dataset, const std::filesystem::path& destination);
 

@@ -1,5 +1,7 @@
 #include "models.hpp"
 
+#include "max_pool.hpp"
+
 #include <fmt/format.h>
 
 #include <mlctl/core/error.hpp>
@@ -56,7 +58,7 @@ ConvNetImpl::ConvNetImpl(std::int64_t height, std::int64_t width, const std::vec
     features->push_back(make_activation(activation));
     // Halve the image while it stays at least 2x2.
     if (h >= 4 && w >= 4) {
-      features->push_back(torch::nn::MaxPool2d(2));
+      features->push_back(MaxPool2x2());
       h /= 2;
       w /= 2;
     }

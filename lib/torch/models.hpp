@@ -4,9 +4,23 @@
 // header is included by libmlctl_torch.so's sources, never by libmlctl.
 #include <torch/nn.h>
 
+#include <cstdlib>
+#include <string_view>
+
 #include <mlctl/core/json.hpp>
 
 namespace mlctl::torch_backend {
+
+// MLCTL_TRAIN_TENSOR_OPS=1 runs on the CPU the code paths a GPU takes (the
+// optimiser's tensor operations, ATen's max pooling), so that machines
+// without a GPU test them; the tests compare both paths' results.
+inline bool device_code_paths_forced() {
+  static const bool forced = [] {
+    const char* value = std::getenv("MLCTL_TRAIN_TENSOR_OPS");
+    return value && std::string_view(value) == "1";
+  }();
+  return forced;
+}
 
 // Fully connected layers with an activation and dropout between them;
 // hidden_sizes empty gives a linear model.

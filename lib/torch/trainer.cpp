@@ -183,11 +183,8 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
   torch::manual_seed(seed);
   Network network(config, /*for_training=*/true);
   network.module().to(device);
-  // MLCTL_TRAIN_TENSOR_OPS=1 runs the optimiser's device code path on the
-  // CPU, so that machines without a GPU test the code a GPU runs.
-  const char* tensor_ops = std::getenv("MLCTL_TRAIN_TENSOR_OPS");
   FlatOptimizer optimizer(network.module(), OptimizerSettings::from_config(config), network.sparse_parameters(),
-                          tensor_ops && std::string_view(tensor_ops) == "1");
+                          device_code_paths_forced());
   DeviceSplit train = to_device(train_split, text, classification, device);
   DeviceSplit validation = to_device(validation_split, text, classification, device);
 

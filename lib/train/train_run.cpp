@@ -304,7 +304,7 @@ Json run_training(store::Db& db, store::ArtifactStore& artifacts, std::string_vi
   data::DatasetStore datasets(db, artifacts);
   auto load = [&](const DataSource& source) {
     auto dataset = datasets.get(data::parse_dataset_ref(source.value));
-    return data::parse_csv(read_file(datasets.verified_path(dataset)), dataset.ref());
+    return data::parse_csv(datasets.read_verified(dataset), dataset.ref());
   };
   data::CsvTable train_table = load(spec.train);
   std::optional<data::CsvTable> validation_table, test_table;

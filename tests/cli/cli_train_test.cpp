@@ -226,15 +226,20 @@ TEST_CASE("cli train: a text model learns spam from e-mails", "[cli][train][torc
   CHECK(scored[1]["prediction"] == "spam");
 }
 
-TEST_CASE("cli train: the optimiser's tensor path matches its CPU loops for every optimiser", "[cli][train][torch]") {
+TEST_CASE("cli train: the GPU code paths match the CPU loops for every optimiser and the CNN's pooling", "[cli][train][torch]") {
   // MLCTL_TRAIN_TENSOR_OPS=1 runs on the CPU the tensor operations a GPU
-  // runs; both must give the same model, dense (MLP) and sparse (text).
+  // runs (and ATen's max pooling instead of mlctl's); both must give the
+  // same model, dense (MLP, CNN) and sparse (text).
   ProjectFixture project;
   const std::vector<std::pair<std::string, std::string>> jobs = {
       {"mlp-adam", train_job("  type: mlp\n  hidden_sizes: [16]\n", 4)},
       {"mlp-adamw", train_job("  type: mlp\n  hidden_sizes: [16]\n", 4, "optimizer: adamw\nweight_decay: 0.01\n")},
       {"mlp-sgd", train_job("  type: mlp\n  hidden_sizes: [16]\n", 4,
                             "optimizer: sgd\nmomentum: 0.9\nweight_decay: 0.001\n")},
+      {"cnn", "type: train\ntask: classification\ndata:\n  train: " +
+                  (source_dir() / "examples" / "digits" / "data" / "digits.csv").string() +
+                  "\nlabel: digit\nmodel:\n  type: cnn\n  image_height: 8\n  image_width: 8\n  channels: [4, 8]\n"
+                  "learning_rate: 0.002\nnum_epochs: 2\nbatch_size: 32\nseed: 3\n"},
       {"text-adam", text_job(3, "weight_decay: 0.001\n")},
       {"text-adamw", text_job(3, "optimizer: adamw\nweight_decay: 0.01\n")},
       {"text-sgd", text_job(3, "optimizer: sgd\nmomentum: 0.9\n", "0.5")},

@@ -27,3 +27,22 @@ TEST_CASE("sha256: feeding in pieces gives the same digest as at once", "[sha256
     CHECK(hasher.hex_digest() == sha256_hex(text));
   }
 }
+
+TEST_CASE("sha256: the CPU's SHA instructions and the portable code agree", "[sha256]") {
+  // On a CPU without the SHA extensions both hashers run the portable code
+  // and this compares it with itself; the FIPS vectors above still hold.
+  INFO("SHA instructions: " << mlctl::sha256_has_cpu_instructions());
+  std::string text;
+  std::uint32_t x = 12345;
+  for (int i = 0; i < 5000; ++i) {
+    x = x * 1103515245u + 12345u;
+    text.push_back(char(x >> 24));
+  }
+  for (std::size_t length : {0u, 1u, 55u, 56u, 63u, 64u, 65u, 127u, 128u, 129u, 1000u, 4096u, 5000u}) {
+    INFO("length " << length);
+    Sha256 fast, portable(Sha256::Engine::portable);
+    fast.update(std::string_view(text).substr(0, length));
+    portable.update(std::string_view(text).substr(0, length));
+    CHECK(fast.hex_digest() == portable.hex_digest());
+  }
+}
