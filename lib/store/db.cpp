@@ -15,6 +15,7 @@
 
 #include <mlctl/core/clock.hpp>
 #include <mlctl/core/error.hpp>
+#include <mlctl/core/file_lock.hpp>
 
 namespace mlctl::store {
 namespace {
@@ -257,15 +258,23 @@ void Db::exec(std::string_view sql) const {
 namespace {
 
 // Holds the project's writer lock (flock) for one write transaction.
+// Waits at most the busy timeout: a holder stopped mid-transaction (SIGSTOP,
+// a debugger) must not hang every other writer for ever.
 class WriterLock {
  public:
-  WriterLock(int fd, double& longest_wait) : m_fd(fd) {
+  WriterLock(int fd, double& longest_wait, int timeout_ms, const std::filesystem::path& db_path) : m_fd(fd) {
     if (m_fd < 0) return;
-    if (::flock(m_fd, LOCK_EX | LOCK_NB) == 0) return;
     double started = monotonic_seconds();
-    while (::flock(m_fd, LOCK_EX) != 0 && errno == EINTR) {
-    }
+    bool locked = lock_exclusive(m_fd, timeout_ms / 1000.0);
     longest_wait = std::max(longest_wait, monotonic_seconds() - started);
+    if (!locked) {
+      m_fd = -1;
+      throw Error(ErrorKind::store,
+                  fmt::format("the project database {} is busy: another process has held its write lock for over "
+                              "{} s",
+                              db_path.string(), timeout_ms / 1000.0),
+                  fmt::format("a stopped or hung mlctl process? 'fuser {}.writer-lock' names it", db_path.string()));
+    }
   }
   ~WriterLock() {
     if (m_fd >= 0) ::flock(m_fd, LOCK_UN);
@@ -284,7 +293,7 @@ void Db::write_transaction(const std::function<void()>& fn) {
     fn();
     return;
   }
-  WriterLock writer(m_writer_lock_fd, m_longest_wait);
+  WriterLock writer(m_writer_lock_fd, m_longest_wait, m_busy_timeout_ms, m_path);
   exec("BEGIN IMMEDIATE");
   m_transaction_depth = 1;
   try {
