@@ -2,6 +2,7 @@
 
 #include <mlctl/core/did_you_mean.hpp>
 #include <mlctl/core/error.hpp>
+#include <mlctl/core/parallel.hpp>
 
 #include <fmt/format.h>
 
@@ -327,10 +328,13 @@ ColumnProfile profile_from_json(std::string_view name, const Json& json) {
 }
 
 Json profile_table(const CsvTable& table, const TableSchema& schema) {
+  // Columns are independent: profile them on every core.
+  std::vector<Json> profiles(schema.columns.size());
+  parallel_for_each_index(schema.columns.size(), [&](std::size_t i) {
+    profiles[i] = profile_to_json(profile_column(table, schema.columns[i]));
+  });
   Json columns = Json::object();
-  for (const auto& column : schema.columns) {
-    columns[column.name] = profile_to_json(profile_column(table, column));
-  }
+  for (std::size_t i = 0; i < schema.columns.size(); ++i) columns[schema.columns[i].name] = std::move(profiles[i]);
   Json json = Json::object();
   json["rows"] = table.row_count();
   json["columns"] = std::move(columns);

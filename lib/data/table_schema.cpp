@@ -2,6 +2,7 @@
 
 #include <mlctl/core/did_you_mean.hpp>
 #include <mlctl/core/error.hpp>
+#include <mlctl/core/parallel.hpp>
 
 #include <fmt/format.h>
 
@@ -146,9 +147,9 @@ TableSchema infer_schema(const CsvTable& table, std::optional<std::string_view> 
                 fmt::format("{}: no column '{}' to use as the label{}", table.source_name, *label,
                             did_you_mean_hint(*label, table.column_names())));
   }
-  for (const auto& column : table.columns) {
-    schema.columns.push_back({column.name(), infer_column_type(column)});
-  }
+  std::vector<ColumnType> types(table.columns.size());
+  parallel_for_each_index(table.columns.size(), [&](std::size_t i) { types[i] = infer_column_type(table.columns[i]); });
+  for (std::size_t i = 0; i < table.columns.size(); ++i) schema.columns.push_back({table.columns[i].name(), types[i]});
   if (label) schema.label = std::string(*label);
   return schema;
 }
