@@ -199,26 +199,34 @@ void FlatOptimizer::step_dense_cpu() {
 }
 
 void FlatOptimizer::step_dense_tensors() {
+  update_tensors(m_parameters, m_gradients, m_first_moment, m_second_moment, /*lazy=*/false);
+}
+
+void FlatOptimizer::update_tensors(const torch::Tensor& parameter, torch::Tensor gradient, const torch::Tensor& first,
+                                   const torch::Tensor& second, bool lazy) const {
   const StepConstants c(m_settings, m_steps);
-  torch::Tensor gradient = m_gradients;
+  const OptimizerSettings& s = m_settings;
   if (c.rule == Rule::sgd) {
-    if (m_settings.weight_decay != 0) gradient = gradient.add(m_parameters, m_settings.weight_decay);
-    if (m_settings.momentum != 0) {
-      m_first_moment.mul_(m_settings.momentum).add_(gradient);
-      gradient = m_first_moment;
+    if (s.weight_decay != 0) gradient = gradient.add(parameter, s.weight_decay);
+    if (s.momentum != 0) {
+      first.mul_(s.momentum).add_(gradient);
+      gradient = first;
     }
-    m_parameters.add_(gradient, -m_settings.learning_rate);
+    parameter.add_(gradient, -s.learning_rate);
     return;
   }
   if (c.rule == Rule::adamw) {
-    m_parameters.mul_(1 - m_settings.learning_rate * m_settings.weight_decay);
-  } else if (m_settings.weight_decay != 0) {
-    gradient = gradient.add(m_parameters, m_settings.weight_decay);
+    parameter.mul_(1 - s.learning_rate * s.weight_decay);
+  } else if (s.weight_decay != 0) {
+    gradient = gradient.add(parameter, s.weight_decay);
   }
-  m_first_moment.mul_(m_settings.beta1).add_(gradient, 1 - m_settings.beta1);
-  m_second_moment.mul_(m_settings.beta2).addcmul_(gradient, gradient, 1 - m_settings.beta2);
-  torch::Tensor denom = (m_second_moment.sqrt() / double(c.sqrt_correction)).add_(m_settings.eps);
-  m_parameters.addcdiv_(m_first_moment, denom, -double(c.step_size));
+  first.mul_(s.beta1).add_(gradient, 1 - s.beta1);
+  second.mul_(s.beta2).addcmul_(gradient, gradient, 1 - s.beta2);
+  if (lazy) {
+    parameter.addcdiv_(first, second.sqrt().add_(s.eps), -double(c.lazy_step_size));
+  } else {
+    parameter.addcdiv_(first, (second.sqrt() / double(c.sqrt_correction)).add_(s.eps), -double(c.step_size));
+  }
 }
 
 void FlatOptimizer::step_sparse_cpu(SparseParameter& sparse) {
@@ -256,35 +264,16 @@ void FlatOptimizer::step_sparse_cpu(SparseParameter& sparse) {
 }
 
 void FlatOptimizer::step_sparse_tensors(SparseParameter& sparse) {
-  const StepConstants c(m_settings, m_steps);
+  // The touched rows, updated as a dense block and written back.
   torch::Tensor gradient = sparse.parameter.grad().coalesce();
   torch::Tensor rows = gradient._indices()[0];
-  torch::Tensor values = gradient._values();
   torch::Tensor parameter = sparse.parameter.index_select(0, rows);
   torch::Tensor first = sparse.first_moment.index_select(0, rows);
-  if (c.rule == Rule::sgd) {
-    if (m_settings.weight_decay != 0) values = values.add(parameter, m_settings.weight_decay);
-    if (m_settings.momentum != 0) {
-      first.mul_(m_settings.momentum).add_(values);
-      sparse.first_moment.index_copy_(0, rows, first);
-      values = first;
-    }
-    parameter.add_(values, -m_settings.learning_rate);
-    sparse.parameter.index_copy_(0, rows, parameter);
-    return;
-  }
   torch::Tensor second = sparse.second_moment.index_select(0, rows);
-  if (c.rule == Rule::adamw) {
-    parameter.mul_(1 - m_settings.learning_rate * m_settings.weight_decay);
-  } else if (m_settings.weight_decay != 0) {
-    values = values.add(parameter, m_settings.weight_decay);
-  }
-  first.mul_(m_settings.beta1).add_(values, 1 - m_settings.beta1);
-  second.mul_(m_settings.beta2).addcmul_(values, values, 1 - m_settings.beta2);
-  parameter.addcdiv_(first, second.sqrt().add_(m_settings.eps), -double(c.lazy_step_size));
+  update_tensors(parameter, gradient._values(), first, second, /*lazy=*/true);
+  sparse.parameter.index_copy_(0, rows, parameter);
   sparse.first_moment.index_copy_(0, rows, first);
   sparse.second_moment.index_copy_(0, rows, second);
-  sparse.parameter.index_copy_(0, rows, parameter);
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> FlatOptimizer::parameter_tensors() {

@@ -69,6 +69,10 @@ class FlatOptimizer {
   void step_dense_tensors();
   void step_sparse_cpu(SparseParameter& sparse);
   void step_sparse_tensors(SparseParameter& sparse);
+  // The update rules as tensor operations on `parameter` and its moments,
+  // in place; `lazy` picks SparseAdam's bias correction.
+  void update_tensors(const torch::Tensor& parameter, torch::Tensor gradient, const torch::Tensor& first,
+                      const torch::Tensor& second, bool lazy) const;
 
   OptimizerSettings m_settings;
   bool m_tensor_ops;
