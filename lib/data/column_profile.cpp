@@ -3,6 +3,7 @@
 #include <mlctl/core/did_you_mean.hpp>
 #include <mlctl/core/error.hpp>
 #include <mlctl/core/parallel.hpp>
+#include <mlctl/data/term_table.hpp>
 
 #include <fmt/format.h>
 
@@ -16,10 +17,8 @@ namespace {
 
 constexpr double k_nan = std::numeric_limits<double>::quiet_NaN();
 
-// The k_top_count most frequent keys, by count descending then key.
-template <class Key>
-std::vector<ValueCount> top_counts(const std::unordered_map<Key, std::size_t>& counts) {
-  std::vector<std::pair<std::string_view, std::size_t>> entries(counts.begin(), counts.end());
+// The k_top_count most frequent entries, by count descending then key.
+std::vector<ValueCount> top_entries(std::vector<std::pair<std::string_view, std::size_t>> entries) {
   auto before = [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   };
@@ -30,6 +29,11 @@ std::vector<ValueCount> top_counts(const std::unordered_map<Key, std::size_t>& c
   top.reserve(keep);
   for (std::size_t i = 0; i < keep; ++i) top.push_back({std::string(entries[i].first), entries[i].second});
   return top;
+}
+
+template <class Key>
+std::vector<ValueCount> top_counts(const std::unordered_map<Key, std::size_t>& counts) {
+  return top_entries({counts.begin(), counts.end()});
 }
 
 Json number_or_null(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
@@ -179,7 +183,7 @@ CategoricalProfile profile_categories(const CsvColumn& column) {
 
 TextProfile profile_text(const CsvColumn& column) {
   TextProfile profile;
-  std::unordered_map<std::string, std::size_t> token_counts;
+  TermCounter token_counts;
   std::size_t total_chars = 0, total_tokens = 0;
   std::string scratch;
   for (std::size_t row = 0; row < column.size(); ++row) {
@@ -195,20 +199,19 @@ TextProfile profile_text(const CsvColumn& column) {
     ++profile.count;
     for_each_token(cell, scratch, [&](std::string_view token) {
       ++total_tokens;
-      // Look up by the scratch string to allocate only for new tokens.
-      auto found = token_counts.find(scratch);
-      if (found != token_counts.end()) {
-        ++found->second;
-      } else {
-        token_counts.emplace(std::string(token), 1);
-      }
+      token_counts.add(token);
     });
   }
   auto n = static_cast<double>(profile.count);
   profile.mean_chars = profile.count == 0 ? k_nan : static_cast<double>(total_chars) / n;
   profile.mean_tokens = profile.count == 0 ? k_nan : static_cast<double>(total_tokens) / n;
   profile.distinct_tokens = token_counts.size();
-  profile.top_tokens = top_counts(token_counts);
+  std::vector<std::pair<std::string_view, std::size_t>> entries;
+  entries.reserve(token_counts.size());
+  for (std::size_t i = 0; i < token_counts.size(); ++i) {
+    entries.emplace_back(token_counts.term(i), static_cast<std::size_t>(token_counts.count(i)));
+  }
+  profile.top_tokens = top_entries(std::move(entries));
   return profile;
 }
 

@@ -26,19 +26,10 @@
 #include <vector>
 
 #include <mlctl/core/json.hpp>
+#include <mlctl/data/term_table.hpp>
 
 namespace mlctl::train {
 
-namespace detail {
-// A slot of the open-addressing term index: entry is 1 + the term's index
-// (0: empty slot); hash_tag, the high half of the term's hash, lets a probe
-// skip most byte comparisons. Both in one 8-byte slot, so that a probe
-// touches one cache line.
-struct TermSlot {
-  std::uint32_t hash_tag = 0;
-  std::int32_t entry = 0;
-};
-}  // namespace detail
 
 struct TextVectorizerOptions {
   // At most this many terms get their own id (>= 1).
@@ -150,7 +141,7 @@ class TextVectorizer {
   std::vector<std::size_t> m_offsets;
   std::vector<std::int64_t> m_counts;
   // Hash index over the terms; a slot's entry is the term's id.
-  std::vector<detail::TermSlot> m_slots;
+  std::vector<data::TermSlot> m_slots;
 };
 
 }  // namespace mlctl::train
