@@ -6,8 +6,8 @@
 #include <iostream>
 #include <unistd.h>
 
-#include <mlctl/core/clock.hpp>
 #include <mlctl/core/backend.hpp>
+#include <mlctl/core/clock.hpp>
 #include <mlctl/core/error.hpp>
 
 #include "cli/command_env.hpp"

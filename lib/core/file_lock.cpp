@@ -53,7 +53,6 @@ class ThreadTimer {
   }
   ThreadTimer(const ThreadTimer&) = delete;
   ThreadTimer& operator=(const ThreadTimer&) = delete;
-  bool armed() const { return m_armed; }
 
  private:
   timer_t m_timer{};

@@ -122,18 +122,13 @@ RegisterResult DatasetStore::register_file(const RegisterRequest& request) {
   // file registers it at every submit).
   std::string content = read_file(request.path);
   std::string digest = sha256_hex(content);
-  {
-    auto existing = m_db.prepare(fmt::format("SELECT {} FROM datasets WHERE name = ? AND digest = ?", k_dataset_columns));
-    existing.bind(1, request.name).bind(2, digest);
-    if (existing.step()) {
-      RegisterResult known{read_dataset(existing), false};
-      if (request.label) {
-        std::vector<std::string> names;
-        for (const auto& column : TableSchema::from_json(known.dataset.schema).columns) names.push_back(column.name);
-        if (std::find(names.begin(), names.end(), *request.label) == names.end()) throw missing_label(names);
-      }
-      return known;
+  if (auto known = find_content(request.name, digest)) {
+    if (request.label) {
+      std::vector<std::string> names;
+      for (const auto& column : TableSchema::from_json(known->schema).columns) names.push_back(column.name);
+      if (std::find(names.begin(), names.end(), *request.label) == names.end()) throw missing_label(names);
     }
+    return {*known, false};
   }
   // Parse first: a malformed file must fail before anything is stored.
   CsvTable table = parse_csv(content, request.path.string());
@@ -144,10 +139,10 @@ RegisterResult DatasetStore::register_file(const RegisterRequest& request) {
 
   RegisterResult result;
   m_db.write_transaction([&] {
-    auto existing = m_db.prepare(fmt::format("SELECT {} FROM datasets WHERE name = ? AND digest = ?", k_dataset_columns));
-    existing.bind(1, request.name).bind(2, blob.digest);
-    if (existing.step()) {
-      result.dataset = read_dataset(existing);
+    // Checked again under the write lock: another process may have
+    // registered the same content meanwhile.
+    if (auto known = find_content(request.name, blob.digest)) {
+      result.dataset = *known;
       result.created = false;
       return;
     }
@@ -176,6 +171,13 @@ RegisterResult DatasetStore::register_file(const RegisterRequest& request) {
     result.created = true;
   });
   return result;
+}
+
+std::optional<DatasetVersion> DatasetStore::find_content(std::string_view name, std::string_view digest) {
+  auto stmt = m_db.prepare(fmt::format("SELECT {} FROM datasets WHERE name = ? AND digest = ?", k_dataset_columns));
+  stmt.bind(1, name).bind(2, digest);
+  if (!stmt.step()) return std::nullopt;
+  return read_dataset(stmt);
 }
 
 std::optional<DatasetVersion> DatasetStore::find(const DatasetRef& ref) {

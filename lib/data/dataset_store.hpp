@@ -79,6 +79,8 @@ class DatasetStore {
   RegisterResult register_file(const RegisterRequest& request);
 
   std::optional<DatasetVersion> find(const DatasetRef& ref);
+  // The version of `name` whose file has this sha256, if any.
+  std::optional<DatasetVersion> find_content(std::string_view name, std::string_view digest);
   // Throws Error(not_found) naming the dataset (and the versions it has).
   DatasetVersion get(const DatasetRef& ref);
   // Every version of every dataset (or of `name`), by name then version.
