@@ -18,8 +18,9 @@ using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 // One checkpoint is one file: "MLCTLCKPT1\n", the length of a JSON header
 // (8 bytes, little-endian), the header ({"state": ..., "tensors": [{"name",
 // "shape", "offset"}]}), then each tensor's float32 values. It is written
-// to a temporary name and renamed, so a kill at any moment leaves the
-// previous checkpoint whole. torch's own archive format (a zip of pickles)
+// under a temporary name and then given its own (train/checkpoint_files),
+// so a kill at any moment leaves a whole checkpoint. torch's own archive
+// format (a zip of pickles)
 // costs milliseconds per file, which a 100-epoch run of a small model paid
 // every epoch.
 void write_checkpoint(const std::filesystem::path& file, const Json& state, const NamedTensors& tensors);

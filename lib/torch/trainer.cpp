@@ -15,6 +15,7 @@
 
 #include <mlctl/core/error.hpp>
 #include <mlctl/core/files.hpp>
+#include <mlctl/train/checkpoint_files.hpp>
 #include <mlctl/train/eval_metrics.hpp>
 
 #include "checkpoint.hpp"
@@ -25,7 +26,6 @@ namespace mlctl::torch_backend {
 namespace {
 
 constexpr std::int64_t k_eval_chunk = 8192;
-constexpr const char* k_checkpoint_name = "checkpoint.bin";
 
 // A split as tensors on the training device.
 struct DeviceSplit {
@@ -213,11 +213,9 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
   NamedTensors checkpointed = optimizer.state_tensors();
   checkpointed.insert(checkpointed.end(), best_parameters.begin(), best_parameters.end());
   for (auto& buffer : network.module().named_buffers()) checkpointed.emplace_back("buffer." + buffer.key(), buffer.value());
-  const std::filesystem::path checkpoint_file = checkpoint_dir / k_checkpoint_name;
 
   if (config.contains("resume_from") && config["resume_from"].is_string()) {
-    Json state = read_checkpoint(std::filesystem::path(config["resume_from"].get<std::string>()) / k_checkpoint_name,
-                                 checkpointed);
+    Json state = read_checkpoint(config["resume_from"].get<std::string>(), checkpointed);
     first_epoch = int(state.at("epoch")) + 1;
     best = state.at("best").is_number() ? state.at("best").get<double>() : best;
     best_epoch = state.at("best_epoch");
@@ -286,15 +284,16 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
     } else {
       ++since_best;
     }
-    // One file, replaced atomically: a kill at any moment leaves the
-    // previous complete checkpoint in place.
-    write_checkpoint(checkpoint_file,
+    // A new file each epoch, complete before it gets its name; the older
+    // ones go after it, so a kill at any moment leaves a whole checkpoint.
+    write_checkpoint(train::checkpoint_file(checkpoint_dir, epoch),
                      Json{{"epoch", epoch},
                           {"best", best},
                           {"best_epoch", best_epoch},
                           {"since_best", since_best},
                           {"optimizer_steps", optimizer.steps()}},
                      checkpointed);
+    train::remove_checkpoints_before(checkpoint_dir, epoch);
     if (since_best >= patience) {
       stopped_early = true;
       ++epoch;

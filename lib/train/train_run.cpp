@@ -29,6 +29,7 @@
 #include <mlctl/data/table_schema.hpp>
 #include <mlctl/tracking/run_store.hpp>
 #include <mlctl/tracking/run_supervisor.hpp>
+#include <mlctl/train/checkpoint_files.hpp>
 #include <mlctl/train/data_split.hpp>
 #include <mlctl/train/preprocessor.hpp>
 #include <mlctl/train/train_spec.hpp>
@@ -369,10 +370,7 @@ Json run_training(store::Db& db, store::ArtifactStore& artifacts, std::string_vi
   config["target_std"] = classification ? 1.0 : preprocessor.unscale_target(1.0) - preprocessor.unscale_target(0.0);
   config["output_dir"] = paths.model_dir.string();
   config["checkpoint_dir"] = paths.checkpoint_dir.string();
-  std::error_code ec;
-  if (std::filesystem::exists(paths.checkpoint_dir / "checkpoint.bin", ec)) {
-    config["resume_from"] = paths.checkpoint_dir.string();
-  }
+  if (auto checkpoint = latest_checkpoint(paths.checkpoint_dir)) config["resume_from"] = checkpoint->string();
 
   std::ofstream metrics(paths.metrics_file, std::ios::app);
   auto log_metrics = [&](const Json& values, std::int64_t step) {

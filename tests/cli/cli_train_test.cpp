@@ -280,8 +280,13 @@ TEST_CASE("cli train: a killed text model resumes to the same result and a damag
   }
 
   std::string damaged = submit_and_kill(project, "text.yml", 2);
-  std::filesystem::path checkpoint = project / ".mlctl" / "runs" / damaged / "checkpoints" / "checkpoint.bin";
-  REQUIRE(std::filesystem::exists(checkpoint));
+  // The newest checkpoint-EEEEEE.bin of the run (zero-padded: names sort as epochs).
+  std::filesystem::path checkpoint;
+  for (const auto& entry : std::filesystem::directory_iterator(project / ".mlctl" / "runs" / damaged / "checkpoints")) {
+    std::string name = entry.path().filename().string();
+    if (name.starts_with("checkpoint-") && name.ends_with(".bin") && entry.path() > checkpoint) checkpoint = entry.path();
+  }
+  REQUIRE_FALSE(checkpoint.empty());
   write_text(checkpoint, "not a checkpoint");
   auto refused = project.mlctl({"experiment", "submit", "--resume", damaged, "-o", "json"});
   CHECK(refused.exit_code != 0);
