@@ -231,15 +231,27 @@ TEST_CASE("cli train: the GPU code paths match the CPU loops for every optimiser
   // runs (and ATen's max pooling instead of mlctl's); both must give the
   // same model, dense (MLP, CNN) and sparse (text).
   ProjectFixture project;
+  const std::string digits = (source_dir() / "examples" / "digits" / "data" / "digits.csv").string();
+  // 63 of the 64 pixels as 9x7 and as 7x9 images: odd sizes, whose last
+  // row or column pooling drops, and windows that do not fill whole lanes.
+  std::string odd_pixels = "features: [p0";
+  for (int pixel = 1; pixel < 63; ++pixel) odd_pixels += ", p" + std::to_string(pixel);
+  odd_pixels += "]\n";
+  auto odd_cnn = [&](int height, int width) {
+    return "type: train\ntask: classification\ndata:\n  train: " + digits + "\nlabel: digit\n" + odd_pixels +
+           "model:\n  type: cnn\n  image_height: " + std::to_string(height) + "\n  image_width: " +
+           std::to_string(width) + "\n  channels: [4, 8]\nlearning_rate: 0.002\nnum_epochs: 2\nbatch_size: 32\nseed: 3\n";
+  };
   const std::vector<std::pair<std::string, std::string>> jobs = {
       {"mlp-adam", train_job("  type: mlp\n  hidden_sizes: [16]\n", 4)},
       {"mlp-adamw", train_job("  type: mlp\n  hidden_sizes: [16]\n", 4, "optimizer: adamw\nweight_decay: 0.01\n")},
       {"mlp-sgd", train_job("  type: mlp\n  hidden_sizes: [16]\n", 4,
                             "optimizer: sgd\nmomentum: 0.9\nweight_decay: 0.001\n")},
-      {"cnn", "type: train\ntask: classification\ndata:\n  train: " +
-                  (source_dir() / "examples" / "digits" / "data" / "digits.csv").string() +
+      {"cnn", "type: train\ntask: classification\ndata:\n  train: " + digits +
                   "\nlabel: digit\nmodel:\n  type: cnn\n  image_height: 8\n  image_width: 8\n  channels: [4, 8]\n"
                   "learning_rate: 0.002\nnum_epochs: 2\nbatch_size: 32\nseed: 3\n"},
+      {"cnn-9x7", odd_cnn(9, 7)},
+      {"cnn-7x9", odd_cnn(7, 9)},
       {"text-adam", text_job(3, "weight_decay: 0.001\n")},
       {"text-adamw", text_job(3, "optimizer: adamw\nweight_decay: 0.01\n")},
       {"text-sgd", text_job(3, "optimizer: sgd\nmomentum: 0.9\n", "0.5")},
