@@ -333,7 +333,7 @@ ColumnProfile profile_from_json(std::string_view name, const Json& json) {
 Json profile_table(const CsvTable& table, const TableSchema& schema) {
   // Columns are independent: profile them on every core.
   std::vector<Json> profiles(schema.columns.size());
-  parallel_for_each_index(schema.columns.size(), [&](std::size_t i) {
+  parallel_for_each_index(schema.columns.size(), schema.columns.size() * table.row_count(), [&](std::size_t i) {
     profiles[i] = profile_to_json(profile_column(table, schema.columns[i]));
   });
   Json columns = Json::object();

@@ -148,7 +148,8 @@ TableSchema infer_schema(const CsvTable& table, std::optional<std::string_view> 
                             did_you_mean_hint(*label, table.column_names())));
   }
   std::vector<ColumnType> types(table.columns.size());
-  parallel_for_each_index(table.columns.size(), [&](std::size_t i) { types[i] = infer_column_type(table.columns[i]); });
+  parallel_for_each_index(table.columns.size(), table.columns.size() * table.row_count(),
+                          [&](std::size_t i) { types[i] = infer_column_type(table.columns[i]); });
   for (std::size_t i = 0; i < table.columns.size(); ++i) schema.columns.push_back({table.columns[i].name(), types[i]});
   if (label) schema.label = std::string(*label);
   return schema;
