@@ -105,8 +105,10 @@ struct Evaluation {
   Json metrics;  // without prefix
 };
 
+// The loss and metrics of `split`; with `with_report`, also the confusion
+// matrix and ROC curve (only the final test evaluation keeps them).
 Evaluation evaluate(Network& network, const DeviceSplit& split, bool classification, int num_classes,
-                    double target_mean, double target_std, torch::Device device) {
+                    double target_mean, double target_std, torch::Device device, bool with_report = false) {
   torch::Tensor outputs = predict_all(network, split, classification, device);
   Evaluation result;
   torch::Tensor labels = split.labels.to(torch::kCPU);
@@ -121,13 +123,19 @@ Evaluation evaluate(Network& network, const DeviceSplit& split, bool classificat
     result.metrics["precision"] = report.scores.precision_macro;
     result.metrics["recall"] = report.scores.recall_macro;
     if (num_classes == 2) result.metrics["auc"] = report.roc_auc ? Json(*report.roc_auc) : Json(nullptr);
-    result.metrics["_report"] = report.to_json();
+    if (with_report) result.metrics["_report"] = report.to_json();
   } else {
     result.loss = torch::mse_loss(outputs, labels).item<double>();
+    // Through the raw values: Tensor::operator[] and item() would be two
+    // dispatched tensor operations per row, every epoch.
+    torch::Tensor label_values = labels.to(torch::kFloat32).contiguous();
+    torch::Tensor output_values = outputs.to(torch::kFloat32).contiguous();
+    const float* label_data = label_values.data_ptr<float>();
+    const float* output_data = output_values.data_ptr<float>();
     std::vector<double> targets(std::size_t(labels.numel())), predictions(std::size_t(labels.numel()));
-    for (std::int64_t i = 0; i < labels.numel(); ++i) {
-      targets[i] = labels[i].item<double>() * target_std + target_mean;
-      predictions[i] = outputs[i].item<double>() * target_std + target_mean;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      targets[i] = double(label_data[i]) * target_std + target_mean;
+      predictions[i] = double(output_data[i]) * target_std + target_mean;
     }
     train::RegressionMetrics metrics = train::regression_metrics(targets, predictions);
     result.metrics["rmse"] = metrics.rmse;
@@ -268,9 +276,7 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
     metrics["epoch"] = epoch;
     metrics["train_loss"] = train_loss;
     metrics["val_loss"] = val.loss;
-    for (auto& [key, value] : val.metrics.items()) {
-      if (key != "_report") metrics["val_" + key] = value;
-    }
+    for (auto& [key, value] : val.metrics.items()) metrics["val_" + key] = value;
     if (on_epoch) on_epoch(context, metrics.dump().c_str());
 
     double watched_value = metrics.contains(watched) && metrics[watched].is_number() ? metrics[watched].get<double>()
@@ -321,10 +327,10 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
   Evaluation val = evaluate(network, validation, classification, num_classes, target_mean, target_std, device);
   result["validation"] = val.metrics;
   result["validation"]["loss"] = val.loss;
-  result["validation"].erase("_report");
   if (test_split && test_split->rows > 0) {
     DeviceSplit test = to_device(*test_split, text, classification, device);
-    Evaluation tested = evaluate(network, test, classification, num_classes, target_mean, target_std, device);
+    Evaluation tested =
+        evaluate(network, test, classification, num_classes, target_mean, target_std, device, /*with_report=*/true);
     Json report = tested.metrics.contains("_report") ? tested.metrics["_report"] : Json(nullptr);
     tested.metrics.erase("_report");
     result["test"] = tested.metrics;
