@@ -8,6 +8,8 @@ side in one run, 3 repetitions each, and reports median wall time, samples/s
 and test accuracy. The Python script runs with glibc's malloc told to keep
 large blocks (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_), its stronger
 setting. The spam data must have been prepared (examples/spam/prepare.sh).
+
+usage: bench_training.py [REPEATS] [churn|digits|spam ...]   (default: 3, all)
 """
 import json
 import os
@@ -48,11 +50,14 @@ def run_python(model, data):
 
 def main():
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    only = set(sys.argv[2:]) or set(MODELS)
     project = tempfile.mkdtemp(prefix="mlctl-bench-train-")
     subprocess.run([MLCTL, "init", project, "-o", "json"], stdout=subprocess.DEVNULL, check=True)
     print(f"{'model':<8} {'tool':<8} {'wall s':>8} {'samples/s':>11} {'test acc':>9}")
     results = {}
     for model, (job, data) in MODELS.items():
+        if model not in only:
+            continue
         if not os.path.exists(os.path.join(ROOT, data)):
             print(f"{model}: {data} is missing (run examples/{model}/prepare.sh); skipped", file=sys.stderr)
             continue
