@@ -24,6 +24,9 @@ const char* json_type_name(const Json& value) {
   }
 }
 
+// A 400 about the body as a whole (no row, no column).
+BadRequest bad_body(std::string message) { return BadRequest{400, std::move(message), std::nullopt, std::nullopt}; }
+
 class Decoder {
  public:
   Decoder(ScoreInput& input, const std::vector<InputColumn>& inputs, std::size_t max_rows, bool nulls_allowed)
@@ -305,21 +308,21 @@ ScoreInput decode_score_request(std::string_view body, BodyDialect dialect, cons
     // Parse again for the parser's message (where and what): only bad
     // requests pay for it.
     try {
-      (void)Json::parse(body);
+      [[maybe_unused]] Json parsed = Json::parse(body);
     } catch (const Json::out_of_range& error) {
       // 1e999: valid JSON syntax, but no finite double.
       std::string what = error.what();
       auto at = what.find("number overflow");
-      throw BadRequest{400, fmt::format("the body holds a number that is not finite ({})",
-                                        at == std::string::npos ? what : what.substr(at))};
+      throw bad_body(fmt::format("the body holds a number that is not finite ({})",
+                                 at == std::string::npos ? what : what.substr(at)));
     } catch (const Json::exception& error) {
       std::string what = error.what();
       auto colon = what.find("parse error");
-      throw BadRequest{400, fmt::format("the body is not valid JSON: {}", colon == std::string::npos ? what : what.substr(colon))};
+      throw bad_body(fmt::format("the body is not valid JSON: {}", colon == std::string::npos ? what : what.substr(colon)));
     }
-    throw BadRequest{400, "the body is not valid JSON"};
+    throw bad_body("the body is not valid JSON");
   }
-  if (!input.document.is_object()) throw BadRequest{400, "the body must be a JSON object"};
+  if (!input.document.is_object()) throw bad_body("the body must be a JSON object");
   Decoder decoder(input, inputs, max_rows, nulls_allowed);
   switch (dialect) {
     case BodyDialect::mlctl: decode_mlctl(decoder, input.document); break;

@@ -125,8 +125,8 @@ Db::Db(sqlite3* handle, std::filesystem::path path) : m_handle(handle), m_path(s
 Db::Db(Db&& other) noexcept
     : m_handle(other.m_handle),
       m_path(std::move(other.m_path)),
-      m_busy_timeout_ms(other.m_busy_timeout_ms),
       m_writer_lock_fd(other.m_writer_lock_fd),
+      m_busy_timeout_ms(other.m_busy_timeout_ms),
       m_transaction_depth(other.m_transaction_depth) {
   m_longest_wait = other.m_longest_wait;
   other.m_handle = nullptr;
