@@ -135,7 +135,7 @@ RegisterResult DatasetStore::register_file(const RegisterRequest& request) {
   if (request.label && !table.find_column(*request.label)) throw missing_label(table.column_names());
   TableSchema schema = infer_schema(table, request.label);
   Json profile = profile_table(table, schema);
-  store::StoredBlob blob = m_artifacts.put_bytes(content);
+  store::StoredBlob blob = m_artifacts.put_bytes(content, digest);
 
   RegisterResult result;
   m_db.write_transaction([&] {

@@ -41,7 +41,7 @@ EvaluationData load_evaluation_data(store::Db& db, store::ArtifactStore& artifac
   } else {
     result.dataset = datasets.get(data::parse_dataset_ref(text));
   }
-  result.table = data::parse_csv(read_file(datasets.verified_path(result.dataset)), result.dataset.ref());
+  result.table = data::parse_csv(datasets.read_verified(result.dataset), result.dataset.ref());
   return result;
 }
 

@@ -96,8 +96,9 @@ bool ArtifactStore::contains(std::string_view digest) const {
   return is_hex_digest(digest) && std::filesystem::exists(path_of(digest), ec);
 }
 
-StoredBlob ArtifactStore::put_bytes(std::string_view content) {
-  std::string digest = sha256_hex(content);
+StoredBlob ArtifactStore::put_bytes(std::string_view content) { return put_bytes(content, sha256_hex(content)); }
+
+StoredBlob ArtifactStore::put_bytes(std::string_view content, std::string digest) {
   if (contains(digest)) return {digest, content.size()};
   std::error_code ec;
   std::filesystem::create_directories(m_dir, ec);

@@ -25,6 +25,9 @@ class ArtifactStore {
   StoredBlob put_file(const std::filesystem::path& source);
   // Stores bytes. Throws Error(io).
   StoredBlob put_bytes(std::string_view content);
+  // The same, for bytes whose sha256 the caller has just computed (a
+  // dataset's content is hashed to be recognised before it is parsed).
+  StoredBlob put_bytes(std::string_view content, std::string digest);
 
   bool contains(std::string_view digest) const;
   // Where the blob lives; it must not be modified.

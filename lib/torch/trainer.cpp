@@ -122,6 +122,7 @@ torch::Tensor predict_all(Network& network, const DeviceSplit& split, bool class
 struct Evaluation {
   double loss = 0;
   Json metrics;  // without prefix
+  Json report;   // classification with `with_report`: confusion matrix and ROC curve; else null
 };
 
 // The loss and metrics of `split`; with `with_report`, also the confusion
@@ -142,7 +143,7 @@ Evaluation evaluate(Network& network, const DeviceSplit& split, bool classificat
     result.metrics["precision"] = report.scores.precision_macro;
     result.metrics["recall"] = report.scores.recall_macro;
     if (num_classes == 2) result.metrics["auc"] = report.roc_auc ? Json(*report.roc_auc) : Json(nullptr);
-    if (with_report) result.metrics["_report"] = report.to_json();
+    if (with_report) result.report = report.to_json();
   } else {
     result.loss = torch::mse_loss(outputs, labels).item<double>();
     // Through the raw values: Tensor::operator[] and item() would be two
@@ -348,13 +349,11 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
     DeviceSplit test = to_device(*test_split, text, classification, device);
     Evaluation tested =
         evaluate(network, test, classification, num_classes, target_mean, target_std, device, /*with_report=*/true);
-    Json report = tested.metrics.contains("_report") ? tested.metrics["_report"] : Json(nullptr);
-    tested.metrics.erase("_report");
     result["test"] = tested.metrics;
     result["test"]["loss"] = tested.loss;
-    if (report.is_object()) {
-      result["test_confusion_matrix"] = report.value("confusion_matrix", Json(nullptr));
-      result["test_roc_curve"] = report.value("roc_curve", Json(nullptr));
+    if (tested.report.is_object()) {
+      result["test_confusion_matrix"] = tested.report.value("confusion_matrix", Json(nullptr));
+      result["test_roc_curve"] = tested.report.value("roc_curve", Json(nullptr));
     }
   }
   rusage usage{};
