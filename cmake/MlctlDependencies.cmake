@@ -20,6 +20,9 @@ find_library(YAML_CPP_STATIC_LIBRARY libyaml-cpp.a)
 if(MLCTL_BUILD_TORCH)
   # Debian's TorchConfig drags in CUDA/Caffe2 checks that are noisy; keep it quiet.
   find_package(Torch REQUIRED)
+  # The CPU training step calls BLAS (sgemm) itself; at run time the
+  # system's libblas.so.3 is OpenBLAS, the library libtorch calls too.
+  find_package(BLAS REQUIRED)
 endif()
 
 if(MLCTL_BUILD_TESTS)

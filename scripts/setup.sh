@@ -8,7 +8,7 @@ packages="
   build-essential cmake ninja-build pkg-config ccache lld make
   libcli11-dev libyaml-cpp-dev libfmt-dev libsqlite3-dev catch2
   libcpp-httplib-dev nlohmann-json3-dev
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread libblas-dev
   python3 procps
 "
 

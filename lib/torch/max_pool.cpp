@@ -54,11 +54,12 @@ void choose(const Floats4 (&cells)[4], float* out, std::uint8_t* which, std::int
   }
 }
 
-// Pools every window of `planes` planes of height x width, four outputs at
-// a time. Output rows whose width is a multiple of four, and pairs of
-// output rows two wide, are loaded whole and split into even and odd
-// columns; other shapes gather their cells one by one.
-void pool_windows(const float* in, std::int64_t planes, std::int64_t height, std::int64_t width, float* out,
+}  // namespace
+
+// Four outputs at a time. Output rows whose width is a multiple of four,
+// and pairs of output rows two wide, are loaded whole and split into even
+// and odd columns; other shapes gather their cells one by one.
+void pool_windows_2x2(const float* in, std::int64_t planes, std::int64_t height, std::int64_t width, float* out,
                   std::uint8_t* which) {
   const std::int64_t out_height = height / 2, out_width = width / 2, rows = planes * out_height;
   // The top input row of every output row, in order.
@@ -114,6 +115,22 @@ void pool_windows(const float* in, std::int64_t planes, std::int64_t height, std
   if (lane > 0) choose(cells, out + output - lane, which + output - lane, lane);
 }
 
+void add_pooled_gradient(const float* gradient, const std::uint8_t* which, std::int64_t planes, std::int64_t height,
+                         std::int64_t width, float* input_gradient) {
+  const std::int64_t out_height = height / 2, out_width = width / 2;
+  for (std::int64_t plane = 0; plane < planes; ++plane) {
+    float* target = input_gradient + plane * height * width;
+    for (std::int64_t i = 0; i < out_height; ++i) {
+      for (std::int64_t j = 0; j < out_width; ++j) {
+        std::uint8_t at = *which++;
+        target[(2 * i + at / 2) * width + 2 * j + at % 2] += *gradient++;
+      }
+    }
+  }
+}
+
+namespace {
+
 // Forward: the window maxima and, per output, which of the window's four
 // cells (0..3, row-major) held the first maximum.
 struct PoolFunction : torch::autograd::Function<PoolFunction> {
@@ -126,7 +143,7 @@ struct PoolFunction : torch::autograd::Function<PoolFunction> {
     const float* in = x.data_ptr<float>();
     float* out = output.data_ptr<float>();
     std::uint8_t* which = winner.data_ptr<std::uint8_t>();
-    pool_windows(in, planes, height, width, out, which);
+    pool_windows_2x2(in, planes, height, width, out, which);
     context->save_for_backward({winner});
     context->saved_data["height"] = height;
     context->saved_data["width"] = width;
@@ -138,20 +155,8 @@ struct PoolFunction : torch::autograd::Function<PoolFunction> {
     const std::int64_t height = context->saved_data["height"].toInt(), width = context->saved_data["width"].toInt();
     torch::Tensor gradient = gradients[0].contiguous();
     torch::Tensor input_gradient = torch::zeros({winner.size(0), winner.size(1), height, width}, gradient.options());
-    const std::int64_t planes = winner.size(0) * winner.size(1), out_height = winner.size(2),
-                       out_width = winner.size(3);
-    const float* from = gradient.data_ptr<float>();
-    const std::uint8_t* which = winner.data_ptr<std::uint8_t>();
-    float* to = input_gradient.data_ptr<float>();
-    for (std::int64_t plane = 0; plane < planes; ++plane) {
-      float* target = to + plane * height * width;
-      for (std::int64_t i = 0; i < out_height; ++i) {
-        for (std::int64_t j = 0; j < out_width; ++j) {
-          std::uint8_t at = *which++;
-          target[(2 * i + at / 2) * width + 2 * j + at % 2] += *from++;
-        }
-      }
-    }
+    add_pooled_gradient(gradient.data_ptr<float>(), winner.data_ptr<std::uint8_t>(), winner.size(0) * winner.size(1),
+                        height, width, input_gradient.data_ptr<float>());
     return {input_gradient};
   }
 };

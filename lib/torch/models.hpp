@@ -68,6 +68,9 @@ class Network {
   torch::Tensor forward(const torch::Tensor& features, const torch::Tensor& ids, const torch::Tensor& offsets);
   torch::nn::Module& module();
   bool is_text() const { return !m_text.is_empty(); }
+  // The network by kind: the CNN or the MLP (linear included), else null.
+  ConvNetImpl* conv_net() { return m_cnn ? m_cnn.get() : nullptr; }
+  MlpImpl* mlp() { return m_mlp ? m_mlp.get() : nullptr; }
   // The parameters whose gradients are sparse (the text model's embedding
   // when built for training).
   std::vector<torch::Tensor> sparse_parameters();

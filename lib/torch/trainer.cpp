@@ -20,6 +20,7 @@
 #include <mlctl/train/eval_metrics.hpp>
 
 #include "checkpoint.hpp"
+#include "cpu_training_step.hpp"
 #include "flat_optimizer.hpp"
 #include "models.hpp"
 
@@ -212,6 +213,9 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
   network.module().to(device);
   FlatOptimizer optimizer(network.module(), OptimizerSettings::from_config(config), network.sparse_parameters(),
                           device_code_paths_forced());
+  // The CNN and the MLP train on the CPU without autograd.
+  std::unique_ptr<CpuTrainingStep> cpu_step =
+      device.is_cpu() ? CpuTrainingStep::for_network(network, classification) : nullptr;
   DeviceSplit train = to_device(train_split, text, classification, device);
   DeviceSplit validation = to_device(validation_split, text, classification, device);
 
@@ -269,6 +273,7 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
     auto started = std::chrono::steady_clock::now();
     network.module().train();
     torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
+    double cpu_loss_sum = 0;
     std::vector<std::int64_t> index;
     for (std::int64_t begin = 0; begin < train.rows; begin += batch_size) {
       std::int64_t end = std::min(train.rows, begin + batch_size);
@@ -276,6 +281,12 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
       torch::Tensor x, ids, offsets;
       train.batch(index, device, x, ids, offsets);
       torch::Tensor labels = rows_of(train.labels, index, device);
+      if (cpu_step) {
+        // The step replaces every gradient: no zero_grad.
+        cpu_loss_sum += cpu_step->run(x, labels) * double(end - begin);
+        optimizer.step();
+        continue;
+      }
       optimizer.zero_grad();
       torch::Tensor out = network.forward(x, ids, offsets);
       torch::Tensor loss =
@@ -285,7 +296,7 @@ Json train_model(const Json& config, const MlctlSplit& train_split, const MlctlS
       // Summed on the device: no synchronisation per batch.
       loss_sum += loss.detach() * double(end - begin);
     }
-    double train_loss = loss_sum.item<double>() / double(train.rows);
+    double train_loss = (loss_sum.item<double>() + cpu_loss_sum) / double(train.rows);
     train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     samples_seen += train.rows;
 

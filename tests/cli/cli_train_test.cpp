@@ -174,7 +174,9 @@ TEST_CASE("cli train: model predict scores a CSV with the saved preprocessing", 
 
 TEST_CASE("cli train: a run killed mid-training resumes to the same final result", "[cli][train][torch]") {
   ProjectFixture project;
-  write_text(project / "long.yml", train_job("  type: mlp\n  hidden_sizes: [16]\n", 120, "device: cpu\n"));
+  // An epoch of this MLP takes well under a millisecond: enough of them
+  // that the kill comes long before the end.
+  write_text(project / "long.yml", train_job("  type: mlp\n  hidden_sizes: [16]\n", 1500, "device: cpu\n"));
   auto reference = project.json({"experiment", "submit", "-f", "long.yml"});
   std::string id = submit_and_kill(project, "long.yml", 10);
 
@@ -226,10 +228,13 @@ TEST_CASE("cli train: a text model learns spam from e-mails", "[cli][train][torc
   CHECK(scored[1]["prediction"] == "spam");
 }
 
-TEST_CASE("cli train: the GPU code paths match the CPU loops for every optimiser and the CNN's pooling", "[cli][train][torch]") {
-  // MLCTL_TRAIN_TENSOR_OPS=1 runs on the CPU the tensor operations a GPU
-  // runs (and ATen's max pooling instead of mlctl's); both must give the
-  // same model, dense (MLP, CNN) and sparse (text).
+TEST_CASE("cli train: the GPU code paths match the CPU training step for every model, optimiser and loss",
+          "[cli][train][torch]") {
+  // MLCTL_TRAIN_TENSOR_OPS=1 runs on the CPU what a GPU runs: autograd
+  // over ATen's operations (max pooling and dropout included) and the
+  // optimiser's tensor operations, instead of mlctl's CPU training step and
+  // loops. Both must give the same model, dense (MLP, CNN, with dropout,
+  // classification and regression) and sparse (text).
   ProjectFixture project;
   const std::string digits = (source_dir() / "examples" / "digits" / "data" / "digits.csv").string();
   // 63 of the 64 pixels as 9x7 and as 7x9 images: odd sizes, whose last
@@ -242,6 +247,10 @@ TEST_CASE("cli train: the GPU code paths match the CPU loops for every optimiser
            "model:\n  type: cnn\n  image_height: " + std::to_string(height) + "\n  image_width: " +
            std::to_string(width) + "\n  channels: [4, 8]\nlearning_rate: 0.002\nnum_epochs: 2\nbatch_size: 32\nseed: 3\n";
   };
+  // The breast-cancer table's mean radius from its other columns.
+  std::string regression_job = train_job("  type: mlp\n  hidden_sizes: [16]\n  dropout: 0.1\n", 4);
+  regression_job.replace(regression_job.find("task: classification"), 20, "task: regression");
+  regression_job.replace(regression_job.find("label: diagnosis"), 16, "label: mean_radius");
   const std::vector<std::pair<std::string, std::string>> jobs = {
       {"mlp-adam", train_job("  type: mlp\n  hidden_sizes: [16]\n", 4)},
       {"mlp-adamw", train_job("  type: mlp\n  hidden_sizes: [16]\n", 4, "optimizer: adamw\nweight_decay: 0.01\n")},
@@ -250,6 +259,12 @@ TEST_CASE("cli train: the GPU code paths match the CPU loops for every optimiser
       {"cnn", "type: train\ntask: classification\ndata:\n  train: " + digits +
                   "\nlabel: digit\nmodel:\n  type: cnn\n  image_height: 8\n  image_width: 8\n  channels: [4, 8]\n"
                   "learning_rate: 0.002\nnum_epochs: 2\nbatch_size: 32\nseed: 3\n"},
+      {"cnn-head-dropout", "type: train\ntask: classification\ndata:\n  train: " + digits +
+                               "\nlabel: digit\nmodel:\n  type: cnn\n  image_height: 8\n  image_width: 8\n"
+                               "  channels: [4, 8]\n  hidden_sizes: [16]\n  dropout: 0.3\n"
+                               "learning_rate: 0.002\nnum_epochs: 2\nbatch_size: 32\nseed: 3\n"},
+      {"mlp-dropout", train_job("  type: mlp\n  hidden_sizes: [16, 8]\n  dropout: 0.3\n", 4)},
+      {"mlp-regression", regression_job},
       {"cnn-9x7", odd_cnn(9, 7)},
       {"cnn-7x9", odd_cnn(7, 9)},
       {"text-adam", text_job(3, "weight_decay: 0.001\n")},
@@ -264,7 +279,8 @@ TEST_CASE("cli train: the GPU code paths match the CPU loops for every optimiser
     INFO(tensors.err);
     REQUIRE(tensors.exit_code == 0);
     Json tensor_run = Json::parse(tensors.out);
-    for (const char* metric : {"test_loss", "test_accuracy"}) {
+    const bool regression = name.find("regression") != std::string::npos;
+    for (const char* metric : {"test_loss", regression ? "test_rmse" : "test_accuracy"}) {
       INFO(metric);
       double expected = loops["metrics"][metric], found = tensor_run["metrics"][metric];
       CHECK(found == Approx(expected).epsilon(1e-6));
