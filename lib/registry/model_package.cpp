@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <mlctl/core/clock.hpp>
 #include <mlctl/core/error.hpp>
 #include <mlctl/core/files.hpp>
@@ -74,7 +76,7 @@ std::string package_dockerfile(const ModelVersion& model) {
       "RUN apt-get update \\\n"
       " && apt-get install -y --no-install-recommends libtorch1.13 libopenblas0-pthread libyaml-cpp0.7 libsqlite3-0 \\\n"
       " && rm -rf /var/lib/apt/lists/*\n"
-      "COPY bin/mlctl bin/libmlctl_torch.so /opt/mlctl/bin/\n"
+      "COPY bin/ /opt/mlctl/bin/\n"
       "COPY package.json README.md /opt/package/\n"
       "COPY model/ /opt/package/model/\n"
       "RUN chmod 755 /opt/mlctl/bin/mlctl \\\n"
@@ -113,6 +115,11 @@ fs::path package_model(ModelRegistry& models, const ModelVersion& model, const f
   if (runtime_dir) {
     // The image runs the very mlctl that made the package.
     Json runtime = Json::array();
+    auto add_runtime_file = [&](const std::string& path, const fs::path& file) {
+      entries.push_back({path, read_file(file)});
+      runtime.push_back({{"path", path}, {"sha256", sha256_hex(entries.back().content)}});
+    };
+    fs::path backend;
     for (const char* name : {"mlctl", "libmlctl_torch.so"}) {
       // The backend sits beside mlctl in a build, in ../lib/mlctl installed.
       fs::path file = *runtime_dir / name;
@@ -120,9 +127,17 @@ fs::path package_model(ModelRegistry& models, const ModelVersion& model, const f
       if (!fs::is_regular_file(file, ec)) {
         throw Error(ErrorKind::not_found, fmt::format("cannot package the runtime: {} is missing", file.string()));
       }
-      entries.push_back({std::string("bin/") + name, read_file(file)});
-      runtime.push_back({{"path", std::string("bin/") + name}, {"sha256", sha256_hex(entries.back().content)}});
+      add_runtime_file(std::string("bin/") + name, file);
+      backend = file;
     }
+    // The backend's empty stand-ins for libraries libtorch never calls
+    // (cmake/MlctlTorchStubs.cmake), found through its RUNPATH beside it.
+    std::vector<fs::path> stubs;
+    for (const auto& entry : fs::directory_iterator(backend.parent_path() / "torch-stubs", ec)) {
+      if (entry.is_regular_file(ec)) stubs.push_back(entry.path());
+    }
+    std::sort(stubs.begin(), stubs.end());
+    for (const auto& stub : stubs) add_runtime_file("bin/torch-stubs/" + stub.filename().string(), stub);
     manifest["runtime"] = runtime;
   }
   entries.push_back({"package.json", manifest.dump(2) + "\n"});

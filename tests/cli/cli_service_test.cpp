@@ -443,8 +443,18 @@ TEST_CASE("cli service: a model package serves in the foreground as its Dockerfi
                         R"("--port", "8080", "--foreground"])") != std::string::npos);
   CHECK(mlctl::read_file(project / "pkg" / "README.md").find("docker build -t churn-service .") != std::string::npos);
   Json manifest = Json::parse(mlctl::read_file(project / "pkg" / "package.json"));
-  REQUIRE(manifest["runtime"].size() == 2);
+  // mlctl, its backend and the backend's empty stand-ins for libraries
+  // libtorch never calls, when the build made them.
+  std::vector<std::string> stubs;
+  std::error_code ec;
+  const auto built_stubs = std::filesystem::path(mlctl_binary()).parent_path() / "torch-stubs";
+  for (const auto& entry : std::filesystem::directory_iterator(built_stubs, ec)) {
+    stubs.push_back(entry.path().filename().string());
+  }
+  REQUIRE(manifest["runtime"].size() == 2 + stubs.size());
   CHECK(manifest["runtime"][0]["path"] == "bin/mlctl");
+  CHECK(manifest["runtime"][1]["path"] == "bin/libmlctl_torch.so");
+  for (const auto& stub : stubs) CHECK(std::filesystem::is_regular_file(project / "pkg" / "bin" / "torch-stubs" / stub));
 
   // What the image does, with the packaged mlctl, in a second project.
   ProjectFixture box;
@@ -455,6 +465,11 @@ TEST_CASE("cli service: a model package serves in the foreground as its Dockerfi
       packaged, (project / "pkg").string()));
   INFO(setup.err);
   REQUIRE(setup.exit_code == 0);
+  if (!stubs.empty()) {
+    // The packaged backend finds the stand-ins packaged beside it.
+    auto loaded = box.shell("LD_DEBUG=libs " + packaged + " version --backend");
+    CHECK(loaded.err.find((project / "pkg" / "bin" / "torch-stubs" / stubs.front()).string()) != std::string::npos);
+  }
   ServiceGuard guard{box, "churn"};
   box.shell(fmt::format("{} --project . service deploy --name churn --model churn --env container --foreground "
                         ">foreground.out 2>foreground.err & echo $! > foreground.pid",
