@@ -67,9 +67,11 @@ std::unique_ptr<CpuTrainingStep> CpuTrainingStep::for_network(Network& network, 
       height = layer.height;
       width = layer.width;
       convolutions.push_back(std::move(layer));
-    } else if (dynamic_cast<torch::nn::ReLUImpl*>(child.get()) && !convolutions.empty()) {
-      // Every convolution is followed by its activation (models.cpp).
-    } else if (dynamic_cast<MaxPool2x2Impl*>(child.get()) && !convolutions.empty() && !convolutions.back().pool) {
+    } else if (dynamic_cast<torch::nn::ReLUImpl*>(child.get()) && !convolutions.empty() &&
+               !convolutions.back().relu) {
+      convolutions.back().relu = true;
+    } else if (dynamic_cast<MaxPool2x2Impl*>(child.get()) && !convolutions.empty() && convolutions.back().relu &&
+               !convolutions.back().pool) {
       convolutions.back().pool = true;
       height /= 2;
       width /= 2;
@@ -77,8 +79,12 @@ std::unique_ptr<CpuTrainingStep> CpuTrainingStep::for_network(Network& network, 
       return nullptr;
     }
   }
+  // The step runs ReLU after every convolution.
+  const bool all_relu =
+      std::all_of(convolutions.begin(), convolutions.end(), [](const ConvLayer& layer) { return layer.relu; });
   auto dense = DenseStack::of(*cnn->head);
-  if (convolutions.empty() || !dense || dense->inputs() != convolutions.back().channels * height * width) {
+  if (convolutions.empty() || !all_relu || !dense ||
+      dense->inputs() != convolutions.back().channels * height * width) {
     return nullptr;
   }
   return std::unique_ptr<CpuTrainingStep>(

@@ -44,6 +44,7 @@ class CpuTrainingStep {
     torch::Tensor weight, bias;
     std::vector<std::int64_t> padding;
     std::int64_t channels = 0, height = 0, width = 0;  // of the output, before pooling
+    bool relu = false;  // always, for the step to apply
     bool pool = false;
     // Per step: the layer's input, its output after ReLU (and pooling),
     // and which cell of each window won the pooling.
