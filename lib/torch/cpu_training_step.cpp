@@ -19,11 +19,6 @@
 namespace mlctl::torch_backend {
 namespace {
 
-bool is_cpu_float(const torch::Tensor& tensor) {
-  return tensor.defined() && tensor.device().is_cpu() && tensor.scalar_type() == torch::kFloat32 &&
-         tensor.is_contiguous();
-}
-
 void write_gradient(const torch::Tensor& parameter, const torch::Tensor& gradient) {
   const torch::Tensor& target = parameter.grad();
   if (!is_cpu_float(target) || target.numel() != gradient.numel()) {

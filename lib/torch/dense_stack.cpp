@@ -15,11 +15,6 @@
 namespace mlctl::torch_backend {
 namespace {
 
-bool is_cpu_float(const torch::Tensor& tensor) {
-  return tensor.defined() && tensor.device().is_cpu() && tensor.scalar_type() == torch::kFloat32 &&
-         tensor.is_contiguous();
-}
-
 float* gradient_of(const torch::Tensor& parameter) {
   const torch::Tensor& gradient = parameter.grad();
   if (!is_cpu_float(gradient) || gradient.sizes() != parameter.sizes()) {

@@ -12,6 +12,13 @@
 
 namespace mlctl::torch_backend {
 
+// A defined, contiguous float tensor on the CPU: what the CPU training
+// step reads and writes through raw pointers.
+inline bool is_cpu_float(const torch::Tensor& tensor) {
+  return tensor.defined() && tensor.device().is_cpu() && tensor.scalar_type() == torch::kFloat32 &&
+         tensor.is_contiguous();
+}
+
 // Forward and backward of Linear layers with ReLU and Dropout between
 // them, over raw float buffers: a step is a few BLAS calls and loops,
 // where autograd takes ~20 dispatched operations, each allocating its

@@ -177,8 +177,14 @@ class ProgressLine {
         m_started(std::chrono::steady_clock::now()) {}
 
   void epoch_done(std::int64_t epoch, const Json& values) {
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
-    double per_epoch = elapsed / double(++m_seen);  // a resumed run starts past epoch 1
+    // The first epoch reported (a resumed run starts past epoch 1) also
+    // waited for the backend to load, a few tenths of a second: the rate
+    // comes from the epochs after it once there are any.
+    const auto now = std::chrono::steady_clock::now();
+    if (m_seen++ == 0) m_first_reported = now;
+    const double per_epoch =
+        m_seen > 1 ? std::chrono::duration<double>(now - m_first_reported).count() / double(m_seen - 1)
+                   : std::chrono::duration<double>(now - m_started).count();
     double eta = per_epoch * double(m_epochs - epoch);
     const char* main_metric = m_classification ? "val_accuracy" : "val_rmse";
     std::string line = fmt::format("epoch {}/{}  train_loss {:.4f}  val_loss {:.4f}", epoch, m_epochs,
@@ -205,7 +211,7 @@ class ProgressLine {
   bool m_live;
   bool m_printed = false;
   int m_seen = 0;
-  std::chrono::steady_clock::time_point m_started;
+  std::chrono::steady_clock::time_point m_started, m_first_reported;
 };
 
 
