@@ -22,7 +22,9 @@ if(MLCTL_BUILD_TORCH)
   find_package(Torch REQUIRED)
   # The CPU training step calls BLAS (sgemm) itself; at run time the
   # system's libblas.so.3 is OpenBLAS, the library libtorch calls too.
-  find_package(BLAS REQUIRED)
+  # Without BLAS (a PyTorch libtorch on a machine without libblas-dev) the
+  # models train through autograd instead.
+  find_package(BLAS)
 endif()
 
 if(MLCTL_BUILD_TESTS)

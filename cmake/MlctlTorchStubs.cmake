@@ -36,8 +36,11 @@ function(mlctl_stub_unused_torch_libraries target)
     return()
   endif()
   # The analysis reads ~285 libraries' symbol tables (~15 s): once per
-  # libtorch.
-  if(NOT MLCTL_TORCH_STUBS_FOR STREQUAL MLCTL_TORCH_CPU_LIBRARY)
+  # libtorch, which an upgrade replaces behind the same name.
+  file(REAL_PATH "${MLCTL_TORCH_CPU_LIBRARY}" real_library)
+  file(TIMESTAMP "${real_library}" modified "%Y-%m-%dT%H:%M:%S" UTC)
+  set(analysed "${real_library} ${modified}")
+  if(NOT MLCTL_TORCH_STUBS_FOR STREQUAL analysed)
     message(STATUS "torch backend: looking for libraries libtorch_cpu names but never uses")
     execute_process(
       COMMAND "${Python3_EXECUTABLE}" "${PROJECT_SOURCE_DIR}/cmake/torch_unused_libraries.py"
@@ -51,7 +54,7 @@ function(mlctl_stub_unused_torch_libraries target)
     string(REGEX REPLACE "^[^\n]*\n([^\n]*).*" "\\1" loaded "${analysis}")
     set(MLCTL_TORCH_STUBS "${stubs}" CACHE INTERNAL "sonames replaced by empty libraries")
     set(MLCTL_TORCH_LOADED "${loaded}" CACHE INTERNAL "sonames libtorch_cpu still loads")
-    set(MLCTL_TORCH_STUBS_FOR "${MLCTL_TORCH_CPU_LIBRARY}" CACHE INTERNAL "the libtorch_cpu analysed")
+    set(MLCTL_TORCH_STUBS_FOR "${analysed}" CACHE INTERNAL "the libtorch_cpu analysed, and when it was modified")
   endif()
   if(NOT MLCTL_TORCH_STUBS)
     return()

@@ -33,6 +33,10 @@ constexpr std::int64_t k_stride[] = {1, 1}, k_dilation[] = {1, 1}, k_output_padd
 }  // namespace
 
 std::unique_ptr<CpuTrainingStep> CpuTrainingStep::for_network(Network& network, bool classification) {
+#ifndef MLCTL_HAVE_BLAS
+  // Built without BLAS, which the dense layers call.
+  return nullptr;
+#endif
   if (device_code_paths_forced()) return nullptr;
   if (MlpImpl* mlp = network.mlp()) {
     auto dense = DenseStack::of(*mlp);

@@ -27,8 +27,8 @@ class CpuTrainingStep {
   // The step for `network` (built for training, already on the CPU, its
   // parameters given gradients by the optimiser), or null when it does
   // not apply: the text model, an activation other than ReLU, a device
-  // other than the CPU, or MLCTL_TRAIN_TENSOR_OPS=1 (which runs the
-  // device's code path, autograd, on the CPU).
+  // other than the CPU, a build without BLAS, or MLCTL_TRAIN_TENSOR_OPS=1
+  // (which runs the device's code path, autograd, on the CPU).
   static std::unique_ptr<CpuTrainingStep> for_network(Network& network, bool classification);
 
   // Trains on one batch: `features` (rows x inputs, float, CPU) and
