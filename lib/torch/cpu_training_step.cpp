@@ -164,15 +164,18 @@ void CpuTrainingStep::backward_convolutions(const float* feature_gradient) {
     const std::int64_t rows = layer.input.size(0), planes = rows * layer.channels;
     float* gradient = output_gradient.data_ptr<float>();
     const float* output = layer.output.data_ptr<float>();
-    // Nothing flows back where ReLU's output was not positive.
+    // Nothing flows back where ReLU's output was not positive: a select,
+    // which vectorises, not a branch, which mispredicts on ReLU outputs.
     for (std::int64_t k = 0, n = output_gradient.numel(); k < n; ++k) {
-      if (!(output[k] > 0.0f)) gradient[k] = 0.0f;
+      gradient[k] = output[k] > 0.0f ? gradient[k] : 0.0f;
     }
     torch::Tensor conv_gradient;
     if (layer.pool) {
-      conv_gradient = torch::zeros({rows, layer.channels, layer.height, layer.width}, torch::kFloat32);
-      add_pooled_gradient(gradient, layer.winners.data(), planes, layer.height, layer.width,
-                          conv_gradient.data_ptr<float>());
+      layer.conv_gradient.resize(std::size_t(planes * layer.height * layer.width));
+      write_pooled_gradient(gradient, layer.winners.data(), planes, layer.height, layer.width,
+                            layer.conv_gradient.data());
+      conv_gradient = torch::from_blob(layer.conv_gradient.data(), {rows, layer.channels, layer.height, layer.width},
+                                       torch::kFloat32);
     } else {
       conv_gradient = output_gradient;
     }

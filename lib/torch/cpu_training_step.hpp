@@ -47,10 +47,11 @@ class CpuTrainingStep {
     bool relu = false;  // always, for the step to apply
     bool pool = false;
     // Per step: the layer's input, its output after ReLU (and pooling),
-    // and which cell of each window won the pooling.
+    // which cell of each window won the pooling, and the gradient.
     torch::Tensor input, output;
     std::vector<float> pooled;
     std::vector<std::uint8_t> winners;
+    std::vector<float> conv_gradient;  // of the output before pooling
   };
 
   CpuTrainingStep(bool classification, std::vector<ConvLayer> convolutions, DenseStack dense,
