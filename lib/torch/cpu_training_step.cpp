@@ -171,9 +171,9 @@ void CpuTrainingStep::backward_convolutions(const float* feature_gradient) {
     }
     torch::Tensor conv_gradient;
     if (layer.pool) {
-      layer.conv_gradient.resize(std::size_t(planes * layer.height * layer.width));
-      write_pooled_gradient(gradient, layer.winners.data(), planes, layer.height, layer.width,
-                            layer.conv_gradient.data());
+      layer.conv_gradient.assign(std::size_t(planes * layer.height * layer.width), 0.0f);
+      add_pooled_gradient(gradient, layer.winners.data(), planes, layer.height, layer.width,
+                          layer.conv_gradient.data());
       conv_gradient = torch::from_blob(layer.conv_gradient.data(), {rows, layer.channels, layer.height, layer.width},
                                        torch::kFloat32);
     } else {

@@ -4,7 +4,6 @@
 
 #include <torch/autograd.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -116,30 +115,17 @@ void pool_windows_2x2(const float* in, std::int64_t planes, std::int64_t height,
   if (lane > 0) choose(cells, out + output - lane, which + output - lane, lane);
 }
 
-void write_pooled_gradient(const float* gradient, const std::uint8_t* which, std::int64_t planes,
-                           std::int64_t height, std::int64_t width, float* input_gradient) {
+void add_pooled_gradient(const float* gradient, const std::uint8_t* which, std::int64_t planes, std::int64_t height,
+                         std::int64_t width, float* input_gradient) {
   const std::int64_t out_height = height / 2, out_width = width / 2;
   for (std::int64_t plane = 0; plane < planes; ++plane) {
     float* target = input_gradient + plane * height * width;
     for (std::int64_t i = 0; i < out_height; ++i) {
-      float* top = target + 2 * i * width;
-      float* bottom = top + width;
-      // Every cell written, with selects rather than a branch on `which`
-      // (as in the forward pass, it would mispredict).
       for (std::int64_t j = 0; j < out_width; ++j) {
-        const float value = gradient[j];
-        const std::uint8_t at = which[j];
-        top[2 * j] = at == 0 ? value : 0.0f;
-        top[2 * j + 1] = at == 1 ? value : 0.0f;
-        bottom[2 * j] = at == 2 ? value : 0.0f;
-        bottom[2 * j + 1] = at == 3 ? value : 0.0f;
+        std::uint8_t at = *which++;
+        target[(2 * i + at / 2) * width + 2 * j + at % 2] += *gradient++;
       }
-      gradient += out_width;
-      which += out_width;
-      if (width % 2) top[width - 1] = bottom[width - 1] = 0.0f;
     }
-    // The row and column pooling dropped get no gradient.
-    if (height % 2) std::fill_n(target + (height - 1) * width, width, 0.0f);
   }
 }
 
@@ -168,9 +154,9 @@ struct PoolFunction : torch::autograd::Function<PoolFunction> {
     torch::Tensor winner = context->get_saved_variables()[0];
     const std::int64_t height = context->saved_data["height"].toInt(), width = context->saved_data["width"].toInt();
     torch::Tensor gradient = gradients[0].contiguous();
-    torch::Tensor input_gradient = torch::empty({winner.size(0), winner.size(1), height, width}, gradient.options());
-    write_pooled_gradient(gradient.data_ptr<float>(), winner.data_ptr<std::uint8_t>(), winner.size(0) * winner.size(1),
-                          height, width, input_gradient.data_ptr<float>());
+    torch::Tensor input_gradient = torch::zeros({winner.size(0), winner.size(1), height, width}, gradient.options());
+    add_pooled_gradient(gradient.data_ptr<float>(), winner.data_ptr<std::uint8_t>(), winner.size(0) * winner.size(1),
+                        height, width, input_gradient.data_ptr<float>());
     return {input_gradient};
   }
 };

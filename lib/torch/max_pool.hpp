@@ -21,13 +21,12 @@ namespace mlctl::torch_backend {
 // training step). pool_windows_2x2 pools each 2x2 window of `planes`
 // planes of height x width (an odd last row or column is dropped) into
 // `out`, and writes to `which` the cell (0..3, row-major) of each window's
-// first maximum. write_pooled_gradient writes the gradient of the input
-// (planes x height x width): each output's gradient in the cell `which`
-// names, zero in the others.
+// first maximum. add_pooled_gradient adds each output's gradient to the
+// cell `which` names, in `input_gradient` (planes x height x width).
 void pool_windows_2x2(const float* in, std::int64_t planes, std::int64_t height, std::int64_t width, float* out,
                       std::uint8_t* which);
-void write_pooled_gradient(const float* gradient, const std::uint8_t* which, std::int64_t planes,
-                           std::int64_t height, std::int64_t width, float* input_gradient);
+void add_pooled_gradient(const float* gradient, const std::uint8_t* which, std::int64_t planes, std::int64_t height,
+                         std::int64_t width, float* input_gradient);
 
 struct MaxPool2x2Impl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
