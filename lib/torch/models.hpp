@@ -11,9 +11,10 @@
 
 namespace mlctl::torch_backend {
 
-// MLCTL_TRAIN_TENSOR_OPS=1 runs on the CPU the code paths a GPU takes (the
-// optimiser's tensor operations, ATen's max pooling), so that machines
-// without a GPU test them; the tests compare both paths' results.
+// MLCTL_TRAIN_TENSOR_OPS=1 runs on the CPU the code paths a GPU takes
+// (autograd instead of the CPU training step, the optimiser's tensor
+// operations, ATen's max pooling), so that machines without a GPU test
+// them; the tests compare both paths' results.
 inline bool device_code_paths_forced() {
   static const bool forced = [] {
     const char* value = std::getenv("MLCTL_TRAIN_TENSOR_OPS");
