@@ -10,6 +10,7 @@ the sonames of the libraries that are still loaded then. Candidates that
 libtorch_cpu.so does not name are dropped, so another libtorch gets the
 ones it shares with the list, or none. Run by cmake/MlctlTorchStubs.cmake.
 """
+import functools
 import subprocess
 import sys
 
@@ -18,8 +19,12 @@ def run(*command):
     return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
+# Every closure below walks the same ~285 libraries: read each one's
+# NEEDED entries once.
+@functools.lru_cache(maxsize=None)
 def needed(path):
-    return [line.split("[")[1].split("]")[0] for line in run("readelf", "-d", path).splitlines() if "(NEEDED)" in line]
+    return tuple(line.split("[")[1].split("]")[0] for line in run("readelf", "-d", path).splitlines()
+                 if "(NEEDED)" in line)
 
 
 def symbols(path, undefined):
@@ -60,17 +65,16 @@ def main():
         kept_symbols = set().union(*(defined[path] for path in kept))
         gone = [path for path in everything if path not in kept]
         only_gone = set().union(*(defined[path] for path in gone)) - kept_symbols
-        # A stub whose library (or its tree) a kept library imports from
-        # must be the real one.
+        # The symbols kept libraries import that only the stubbed trees
+        # define; a stub whose own tree defines one must be the real one.
+        missing = set().union(*(imported[path] & only_gone for path in kept))
+        if not missing:
+            break
         wanted = set()
-        for path in kept:
-            if imported[path] & only_gone:
-                missing = imported[path] & only_gone
-                for name in stubs:
-                    tree, _ = closure(set(stubs) - {name})
-                    tree_symbols = set().union(*(defined[p] for p in tree if p not in kept))
-                    if missing & tree_symbols:
-                        wanted.add(name)
+        for name in stubs:
+            tree, _ = closure(set(stubs) - {name})
+            if missing & set().union(*(defined[path] for path in tree if path not in kept)):
+                wanted.add(name)
         if not wanted:
             break
         stubs = [name for name in stubs if name not in wanted]
