@@ -20,12 +20,11 @@ namespace mlctl::torch_backend {
 namespace {
 
 void write_gradient(const torch::Tensor& parameter, const torch::Tensor& gradient) {
-  const torch::Tensor& target = parameter.grad();
-  if (!is_cpu_float(target) || target.numel() != gradient.numel()) {
-    throw Error(ErrorKind::internal, "the CPU training step needs a contiguous float gradient for every parameter");
+  if (gradient.numel() != parameter.numel()) {
+    throw Error(ErrorKind::internal, "a convolution's gradient does not match its parameter's size");
   }
   torch::Tensor source = gradient.contiguous();
-  std::memcpy(target.data_ptr<float>(), source.data_ptr<float>(), std::size_t(source.numel()) * sizeof(float));
+  std::memcpy(gradient_of(parameter), source.data_ptr<float>(), std::size_t(source.numel()) * sizeof(float));
 }
 
 constexpr std::int64_t k_stride[] = {1, 1}, k_dilation[] = {1, 1}, k_output_padding[] = {0, 0};

@@ -13,7 +13,6 @@
 #include "cpu_gemm.hpp"
 
 namespace mlctl::torch_backend {
-namespace {
 
 float* gradient_of(const torch::Tensor& parameter) {
   const torch::Tensor& gradient = parameter.grad();
@@ -22,6 +21,8 @@ float* gradient_of(const torch::Tensor& parameter) {
   }
   return gradient.data_ptr<float>();
 }
+
+namespace {
 
 // One draw of ATen's bernoulli_(keep) on the CPU (libtorch built without
 // MKL, as Debian's is): a 64-bit number from the generator, its low 53 bits

@@ -19,6 +19,11 @@ inline bool is_cpu_float(const torch::Tensor& tensor) {
          tensor.is_contiguous();
 }
 
+// Where the CPU training step writes the gradient of `parameter`: its
+// grad(), which must be a contiguous float tensor of its shape on the CPU
+// (the optimiser's flat buffer). Throws Error(internal) otherwise.
+float* gradient_of(const torch::Tensor& parameter);
+
 // Forward and backward of Linear layers with ReLU and Dropout between
 // them, over raw float buffers: a step is a few BLAS calls and loops,
 // where autograd takes ~20 dispatched operations, each allocating its
