@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
 
 #include <mlctl/core/clock.hpp>
 #include <mlctl/core/error.hpp>
@@ -119,7 +120,7 @@ fs::path package_model(ModelRegistry& models, const ModelVersion& model, const f
       entries.push_back({path, read_file(file)});
       runtime.push_back({{"path", path}, {"sha256", sha256_hex(entries.back().content)}});
     };
-    fs::path backend;
+    fs::path backend_dir;
     for (const char* name : {"mlctl", "libmlctl_torch.so"}) {
       // The backend sits beside mlctl in a build, in ../lib/mlctl installed.
       fs::path file = *runtime_dir / name;
@@ -128,12 +129,12 @@ fs::path package_model(ModelRegistry& models, const ModelVersion& model, const f
         throw Error(ErrorKind::not_found, fmt::format("cannot package the runtime: {} is missing", file.string()));
       }
       add_runtime_file(std::string("bin/") + name, file);
-      backend = file;
+      if (std::string_view(name) == "libmlctl_torch.so") backend_dir = file.parent_path();
     }
     // The backend's empty stand-ins for libraries libtorch never calls
     // (cmake/MlctlTorchStubs.cmake), found through its RUNPATH beside it.
     std::vector<fs::path> stubs;
-    for (const auto& entry : fs::directory_iterator(backend.parent_path() / "torch-stubs", ec)) {
+    for (const auto& entry : fs::directory_iterator(backend_dir / "torch-stubs", ec)) {
       if (entry.is_regular_file(ec)) stubs.push_back(entry.path());
     }
     std::sort(stubs.begin(), stubs.end());

@@ -20,9 +20,8 @@ using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 // "shape", "offset"}]}), then each tensor's float32 values. It is written
 // under a temporary name and then given its own (train/checkpoint_files),
 // so a kill at any moment leaves a whole checkpoint. torch's own archive
-// format (a zip of pickles)
-// costs milliseconds per file, which a 100-epoch run of a small model paid
-// every epoch.
+// format (a zip of pickles) costs milliseconds per file, which a 100-epoch
+// run of a small model paid every epoch.
 void write_checkpoint(const std::filesystem::path& file, const Json& state, const NamedTensors& tensors);
 
 // Reads a checkpoint into `tensors` (same names and sizes, copied into the

@@ -60,7 +60,7 @@ void choose(const Floats4 (&cells)[4], float* out, std::uint8_t* which, std::int
 // and pairs of output rows two wide, are loaded whole and split into even
 // and odd columns; other shapes gather their cells one by one.
 void pool_windows_2x2(const float* in, std::int64_t planes, std::int64_t height, std::int64_t width, float* out,
-                  std::uint8_t* which) {
+                      std::uint8_t* which) {
   const std::int64_t out_height = height / 2, out_width = width / 2, rows = planes * out_height;
   // The top input row of every output row, in order.
   auto for_each_row = [&](auto&& fn) {
